@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Runs every test and ends with the line "N passed, N failed"; exits 1 if anything failed.
+# Unit tests (cmocka) report in TAP; script tests (test/cli, test/rig) print TAP lines
+# "ok - what" / "not ok - what" themselves. A program that exits non-zero without reporting a
+# failure (a crash, a sanitizer report) counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+export BARELB_TOP=$PWD
+export BARELB_BIN=$PWD/build/asan/bin
+export BARELB_HELPERS=$PWD/build/asan/helpers
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export CMOCKA_MESSAGE_OUTPUT=TAP
+logs=build/test-logs
+mkdir -p "$logs"
+passed=0
+failed=0
+only_unit=0
+[ "${1:-}" = "--unit-only" ] && only_unit=1
+
+run_one() { # name, command...
+	local name=$1; shift
+	local log="$logs/$name.log" rc p f
+	"$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	p=$(grep -cE '^ok( |$)' "$log")
+	f=$(grep -cE '^not ok( |$)' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name ran no test" >>"$log"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -gt 0 ]; then
+		printf '%-32s %4d passed, %d FAILED (log: %s)\n' "$name" "$p" "$f" "$log"
+		grep -E '^not ok|ERROR|runtime error|Sanitizer|FAIL' "$log" | head -20 | sed 's/^/    /'
+	else
+		printf '%-32s %4d passed\n' "$name" "$p"
+	fi
+}
+
+for t in build/asan/test/test_*; do
+	[ -x "$t" ] || continue
+	run_one "unit/$(basename "$t")" "$t"
+done
+if [ "$only_unit" = 0 ]; then
+	for t in test/cli/*.sh test/rig/test_*.sh; do
+		[ -f "$t" ] || continue
+		run_one "${t#test/}" bash "$t"
+	done
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
