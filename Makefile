@@ -51,6 +51,8 @@ HELPERS  := $(patsubst test/helpers/%.c,build/asan/helpers/%,$(HELPER_SRC))
 FUZZERS  := $(patsubst test/fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
 
 .PHONY: all deps test unit demo bench fuzz install clean check-build
+# Keep objects that make would otherwise treat as intermediate and delete.
+.SECONDARY:
 all: $(BINS)
 
 # ---------- release objects ----------
