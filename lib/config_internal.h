@@ -24,6 +24,9 @@ struct cfg_ctx {
 	/* Added to node positions in messages: set while parsing a legacy body that came from a
 	 * ConfigMap's block scalar, so that messages point into the outer file. */
 	int line_off, col_off;
+	/* Object being parsed, e.g. "IPAddressPool \"prod\"": when set, cfg_error/cfg_warn/cfg_note
+	 * prefix their message with it and ": ". NULL for none. */
+	const char *obj;
 };
 
 /* ---- diagnostics (config.c) ---- */
@@ -59,6 +62,11 @@ int cfg_get_int(struct cfg_ctx *c, const struct ynode *n, const char *field, int
 /* Go duration ("90s", "1m30s", "9m0s", "500ms") rounded down to whole seconds. A bare plain integer
  * is refused (MetalLB's CRDs take metav1.Duration; legacy also a Go duration string). */
 int cfg_get_duration_s(struct cfg_ctx *c, const struct ynode *n, const char *field, uint32_t *out);
+/* The Go duration syntax itself ("1m30s", "1.5h", "0"): 0 and *ns, or -1 (negative, malformed or
+ * over UINT64_MAX ns). No message. */
+int cfg_parse_duration_ns(const char *s, uint64_t *ns);
+/* Position of a node in the outer file (line_off/col_off applied). */
+struct cfg_pos cfg_pos_of(const struct cfg_ctx *c, const struct ynode *n);
 int cfg_get_addr(struct cfg_ctx *c, const struct ynode *n, const char *field, addr_t *out);
 /* List of strings; a null node is an empty list. */
 int cfg_get_string_list(struct cfg_ctx *c, const struct ynode *n, const char *field, char ***out,
