@@ -49,7 +49,7 @@ for t in build/asan/test/test_*; do
 	run_one "unit/$(basename "$t")" "$t"
 done
 if [ "$only_unit" = 0 ]; then
-	for t in test/cli/*.sh test/rig/test_*.sh; do
+	for t in test/cli/test_*.sh test/integration/test_*.sh test/rig/test_*.sh; do
 		[ -f "$t" ] || continue
 		run_one "${t#test/}" bash "$t"
 	done
