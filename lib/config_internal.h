@@ -65,6 +65,10 @@ int cfg_get_duration_s(struct cfg_ctx *c, const struct ynode *n, const char *fie
 /* The Go duration syntax itself ("1m30s", "1.5h", "0"): 0 and *ns, or -1 (negative, malformed or
  * over UINT64_MAX ns). No message. */
 int cfg_parse_duration_ns(const char *s, uint64_t *ns);
+/* Field path for messages, e.g. cfg_field(f, sizeof(f), "%s[%zu]", field, i); truncates quietly. */
+void cfg_field(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Kubernetes object name rule (DNS-1123 subdomain: lowercase letters, digits, '-', '.'; at most 253). */
+bool cfg_dns1123_subdomain_ok(const char *s);
 /* Position of a node in the outer file (line_off/col_off applied). */
 struct cfg_pos cfg_pos_of(const struct cfg_ctx *c, const struct ynode *n);
 int cfg_get_addr(struct cfg_ctx *c, const struct ynode *n, const char *field, addr_t *out);
