@@ -40,6 +40,7 @@ MAINS   := controller/main.c speaker/main.c cli/main.c
 CORE_SRC := $(LIB_SRC) $(filter-out $(MAINS),$(CTL_SRC) $(SPK_SRC) $(CLI_SRC))
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard test/bench/*.c)
 HELPER_SRC := $(wildcard test/helpers/*.c)
 
 obj = $(patsubst %.c,build/$(1)/%.o,$(2))
@@ -49,6 +50,7 @@ ASANBINS := $(patsubst bin/%,build/asan/bin/%,$(BINS))
 UNITS    := $(patsubst test/unit/%.c,build/asan/test/%,$(UNIT_SRC))
 HELPERS  := $(patsubst test/helpers/%.c,build/asan/helpers/%,$(HELPER_SRC))
 FUZZERS  := $(patsubst test/fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
+BENCHES  := $(patsubst test/bench/%.c,build/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps test unit demo bench fuzz install clean check-build
 # Keep objects that make would otherwise treat as intermediate and delete.
@@ -101,6 +103,12 @@ build/asan/helpers/%: build/asan/test/helpers/%.o $(call obj,asan,$(CORE_SRC))
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# Benchmarks: release flags, no sanitizers.
+build/bench/%: build/rel/test/bench/%.o $(call obj,rel,$(CORE_SRC))
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD bench $@")
+	$(Q)$(CC) $(LDHARD) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 build/fuzz/bin/fuzz_%: build/fuzz/test/fuzz/fuzz_%.o $(call obj,fuzz,$(CORE_SRC))
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD fuzz $@")
@@ -125,7 +133,7 @@ demo: deps
 	$(Q)tools/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BINS) $(ASANBINS)
+	$(Q)$(MAKE) --no-print-directory $(BINS) $(BENCHES) $(HELPERS)
 	$(Q)test/bench/run.sh
 
 fuzz: deps
