@@ -121,6 +121,7 @@ struct pod {
 	bool terminating;         /* metadata.deletionTimestamp set */
 	struct pod_port *ports;
 	size_t n_ports;
+	bool finished;            /* status.phase Succeeded or Failed: never an endpoint */
 };
 
 struct kobj {
@@ -163,5 +164,38 @@ int kobj_decode_json(const char *json, size_t len, int hint, struct kobj **out, 
 typedef void (*kobj_cb)(struct kobj *o, int line, void *arg);
 typedef void (*kobj_err_cb)(int line, int col, const char *msg, void *arg);
 int kobj_decode_manifests(const char *data, size_t len, kobj_cb cb, kobj_err_cb errcb, void *arg);
+
+/* Deep copy into one allocation block (NULL-safe). */
+struct kobj *kobj_clone(const struct kobj *o);
+
+/* RFC 3339 time ("2026-12-04T21:00:00Z", MicroTime "...:00.123456Z", offsets "+02:00") to Unix
+ * microseconds: 0, or -1 when malformed. */
+int kobj_parse_time(const char *s, int64_t *us);
+/* Unix microseconds to MicroTime "2026-12-04T21:00:00.123456Z" (UTC); n >= 32. Returns buf. */
+const char *kobj_format_microtime(int64_t us, char *buf, size_t n);
+
+/* ---- encoders: malloc'd NUL-terminated JSON text, NULL on failure ---- */
+/* The JSON merge patch of a Service that sets status.loadBalancer.ingress and the annotations
+ * (a NULL value becomes null: removes the key). base (may be NULL) is an earlier patch that this
+ * one is composed over: its annotations are kept unless overridden, so that applying the result
+ * equals applying base then this patch. */
+char *kobj_service_patch_json(const char *base, size_t base_len, const addr_t *ingress,
+			      size_t n_ingress, const struct kv *annotations, size_t n_annotations);
+/* Apply such a merge patch (metadata.annotations and status only) to a Service: *out is a new
+ * object. 0, or -1 with err filled. */
+int kobj_service_apply_patch(const struct kobj *svc, const char *patch, size_t len,
+			     struct kobj **out, char *err, size_t errlen);
+/* A whole coordination.k8s.io/v1 Lease object (metadata name, namespace, resourceVersion if set). */
+char *kobj_lease_json(const struct kobj *lease);
+
+/* An events.k8s.io/v1 Event about an object (metadata.generateName, no name). */
+struct kobj_event_info {
+	const struct kobj *about;
+	const char *type, *reason, *note, *action;
+	const char *controller, *instance;  /* reportingController / reportingInstance */
+	uint32_t count;                     /* > 1: series.count */
+	int64_t first_us, last_us;          /* eventTime, series.lastObservedTime */
+};
+char *kobj_event_json(const struct kobj_event_info *ev);
 
 #endif
