@@ -2,6 +2,8 @@
 /* config_legacy: MetalLB's legacy ConfigMap format (<= v0.12) read into the CRD-form structures. */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "barelb/addr.h"
@@ -572,12 +574,28 @@ static void map_position(struct cfg_ctx *c, const struct ynode *data_key,
 	}
 }
 
+/* libyaml's messages may say "(started at line N)" about the inner text: make N an outer line. */
+static void fix_context_line(char *msg, size_t size, int line_off)
+{
+	static const char tag[] = "(started at line ";
+	char *p = strstr(msg, tag), *end;
+	long n;
+
+	if (!p || line_off == 0)
+		return;
+	n = strtol(p + sizeof tag - 1, &end, 10);
+	if (end == p + sizeof tag - 1 || *end != ')')
+		return;
+	snprintf(p, size - (size_t)(p - msg), "%s%ld)", tag, n + line_off);
+}
+
 void config_parse_legacy_configmap(struct cfg_ctx *c, const struct ynode *root)
 {
 	const struct ynode *data, *v;
 	struct ystream inner;
 	struct yerror err;
 	int save_line = c->line_off, save_col = c->col_off;
+	bool empty = false;
 
 	data = ymap_get(root, "data");
 	v = data ? ymap_get(data, "config") : NULL;
@@ -597,18 +615,36 @@ void config_parse_legacy_configmap(struct cfg_ctx *c, const struct ynode *root)
 	memset(&err, 0, sizeof err);
 	map_position(c, map_key(root, "data"), map_key(data, "config"), v);
 	if (ystream_parse(v->str, v->len, &inner, &err) != 0) {
+		fix_context_line(err.msg, sizeof err.msg, c->line_off);
 		if (err.line > 0)
-			cfg_error_at(c, err.line + c->line_off,
-				     err.col + c->col_off, "data.config: %s", err.msg);
+			cfg_error_at(c, err.line + c->line_off, err.col + c->col_off, "data.config: %s",
+				     err.msg);
 		else
 			cfg_error(c, v, "data.config: %s", err.msg);
-	} else if (inner.n_docs > 1) {
-		cfg_error_at(c, inner.docs[1].line + c->line_off, inner.docs[1].col + c->col_off,
-			     "data.config: expected one YAML document, got %zu", inner.n_docs);
 	} else {
-		config_parse_legacy(c, inner.n_docs ? inner.docs[0].root : NULL);
+		const struct ynode *body = NULL;
+
+		for (size_t i = 0; i < inner.n_docs; i++) {
+			const struct ynode *r = inner.docs[i].root;
+
+			if (!r || (r->kind == YN_SCALAR && yscalar_is_null(r)))
+				continue;
+			if (body) {
+				cfg_error_at(c, inner.docs[i].line + c->line_off,
+					     inner.docs[i].col + c->col_off,
+					     "data.config: expected one YAML document, got another one here");
+				break;
+			}
+			body = r;
+		}
+		if (body)
+			config_parse_legacy(c, body);
+		else
+			empty = true;
 	}
 	ystream_free(&inner);
 	c->line_off = save_line;
 	c->col_off = save_col;
+	if (empty)
+		cfg_warn(c, v, "data.config is empty: no address pools, nothing to announce");
 }

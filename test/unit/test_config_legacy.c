@@ -454,6 +454,18 @@ static const struct bad_case bad_cases[] = {
 	{CM_HEAD "data:\n  config: |\n    address-pools: x: y\n", 8, 21, "data.config"},
 	{CM_HEAD "data:\n  config: \"peers: 5\"\n", 7, 19, "peers: expected a list"},
 	{CM_HEAD "data:\n  other: x\n", 7, 3, "data.config"},
+	{CM_HEAD "data:\n  config: |\n    peers: [a,\n    b\n    address-pools: []\n", 10, 18,
+	 "(started at line 8)"},
+	{CM_HEAD "data:\n  config: |\n    peers: []\n    ---\n    address-pools: []\n", 9, 5,
+	 "expected one YAML document"},
+	/* checks done after parsing (config_validate) still point at the legacy text */
+	{PEER_HEAD "  bfd-profile: Missing_One\n", 5, 16, "\"missing-one\" is not defined"},
+	{POOL_HEAD("bgp") "  bgp-advertisements:\n  - communities: [nope]\n", 6, 19, "\"nope\""},
+	{POOL_HEAD("bgp") "  bgp-advertisements:\n  - aggregation-length: 16\n", 6, 25,
+	 "at least 24"},
+	{POOL_HEAD("bgp") "- name: A\n  protocol: layer2\n  addresses: [10.1.0.0/24]\n", 5, 3,
+	 "duplicate name"},
+	{POOL_HEAD("layer2") "  auto-assign: maybe\n", 5, 16, "address-pools[0].auto-assign"},
 };
 
 static bool diag_matches(const struct cfg_diags *d, const struct bad_case *bc)
@@ -497,7 +509,7 @@ static void test_bare_body_equals_configmap(void **state)
 		"bgp-communities:\n  no-export: 65535:65281\n"
 		"address-pools:\n- name: Pool_A\n  protocol: bgp\n  addresses: [10.0.0.0/24]\n"
 		"  bgp-advertisements:\n  - aggregation-length: 24\n    communities: [no-export]\n"
-		"  - localpref: 7\n"
+		"    localpref: 7\n  - localpref: 7\n"
 		"- name: b\n  protocol: layer2\n  addresses: [10.1.0.0/24]\n  auto-assign: false\n";
 	static const char cm[] =
 		CM_HEAD "data:\n  config: |\n"
@@ -507,7 +519,7 @@ static void test_bare_body_equals_configmap(void **state)
 		"    address-pools:\n    - name: Pool_A\n      protocol: bgp\n"
 		"      addresses: [10.0.0.0/24]\n"
 		"      bgp-advertisements:\n      - aggregation-length: 24\n"
-		"        communities: [no-export]\n      - localpref: 7\n"
+		"        communities: [no-export]\n        localpref: 7\n      - localpref: 7\n"
 		"    - name: b\n      protocol: layer2\n      addresses: [10.1.0.0/24]\n"
 		"      auto-assign: false\n";
 	char *a = load_buf_and_print("body.yaml", body);
@@ -529,6 +541,29 @@ static void test_bare_body_equals_configmap(void **state)
 	assert_non_null(strstr(a, "keepaliveTime: \"10s\""));
 	free(a);
 	free(b);
+}
+
+/* An empty data.config is a warning, not an error, pointing at the string. */
+static void test_empty_configmap_warns(void **state)
+{
+	static const char text[] = CM_HEAD "data:\n  config: \"\"\n";
+	struct cfg_diags d = {0};
+	struct config *c = NULL;
+	bool found = false;
+
+	(void)state;
+	assert_int_equal(config_load_buf("e.yaml", text, strlen(text), &c, &d), 0);
+	assert_non_null(c);
+	assert_int_equal(c->n_pools, 0);
+	for (size_t i = 0; i < d.n; i++)
+		if (d.v[i].level == CFG_WARNING && d.v[i].line == 7 && d.v[i].col == 11 &&
+		    strstr(d.v[i].msg, "data.config is empty"))
+			found = true;
+	if (!found)
+		dump_diags("e.yaml", &d);
+	assert_true(found);
+	config_free(c);
+	cfg_diags_free(&d);
 }
 
 /* ---------- the printer on a hand-built config ---------- */
@@ -623,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_idempotent_crd),
 		cmocka_unit_test(test_idempotent_legacy),
 		cmocka_unit_test(test_bare_body_equals_configmap),
+		cmocka_unit_test(test_empty_configmap_warns),
 	};
 	enum { N_FIXED = sizeof fixed / sizeof fixed[0] };
 	struct CMUnitTest tests[N_FIXED + N_BAD];
