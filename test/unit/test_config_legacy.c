@@ -19,6 +19,7 @@
 
 #define LEGACY_DIR "test/data/metallb/legacy"
 #define CRD_DIR "test/data/metallb/crd"
+#define EXTRA_DIR "test/data/legacy"
 
 /* ---------- helpers ---------- */
 
@@ -324,6 +325,45 @@ static void test_idempotent_legacy(void **state)
 {
 	(void)state;
 	idempotent_dir(LEGACY_DIR, ".yaml", ".golden", 12);
+}
+
+/* Our own files: every legacy field and every CRD field the printer knows. */
+static void test_idempotent_extra(void **state)
+{
+	(void)state;
+	idempotent_dir(EXTRA_DIR, ".yaml", NULL, 2);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* The full legacy file prints exactly the expected text (after its first comment line). */
+static void test_print_exact_roundtrip_legacy(void **state)
+{
+	char *want = read_file(EXTRA_DIR "/print-roundtrip-legacy.expected");
+	char *got = load_and_print(EXTRA_DIR "/print-roundtrip-legacy.yaml");
+	const char *body = strchr(want, '\n');
+
+	(void)state;
+	assert_non_null(body);
+	assert_same_text("exact print", "print-roundtrip-legacy.expected", body + 1, "got", got);
+	free(want);
+	free(got);
 }
 
 /* ---------- cfg_legacy_name ---------- */
@@ -657,6 +697,8 @@ int main(void)
 		cmocka_unit_test(test_full_rejected),
 		cmocka_unit_test(test_idempotent_crd),
 		cmocka_unit_test(test_idempotent_legacy),
+		cmocka_unit_test(test_idempotent_extra),
+		cmocka_unit_test(test_print_exact_roundtrip_legacy),
 		cmocka_unit_test(test_bare_body_equals_configmap),
 		cmocka_unit_test(test_empty_configmap_warns),
 	};
