@@ -657,7 +657,15 @@ uint64_t alloc_tick(struct alloc *a, uint64_t now_ms)
 			al_ip_drop(a, ip, true);
 		}
 	}
-	return a->n_heap ? a->heap[0].until : UINT64_MAX;
+	/* Entries whose hold ended early (the IP was taken back) are left in the heap; drop them
+	 * from the top so the answer is a real expiry. */
+	while (a->n_heap) {
+		const struct aip *ip = al_ip_get(a, &a->heap[0].addr);
+		if (ip && ip->held_key && ip->held_until == a->heap[0].until)
+			return a->heap[0].until;
+		al_heap_pop(a);
+	}
+	return UINT64_MAX;
 }
 
 

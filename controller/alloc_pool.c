@@ -436,8 +436,10 @@ int alloc_set_pools(struct alloc *a, const struct cfg_pool *cfg, size_t n,
 		i++;
 	}
 	recount(a);
-	qsort(local.invalid, local.n_invalid, sizeof(char *), cmp_str);
-	qsort(local.moved, local.n_moved, sizeof(char *), cmp_str);
+	if (local.n_invalid)
+		qsort(local.invalid, local.n_invalid, sizeof(char *), cmp_str);
+	if (local.n_moved)
+		qsort(local.moved, local.n_moved, sizeof(char *), cmp_str);
 	if (ch)
 		*ch = local;
 	else
