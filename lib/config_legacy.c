@@ -162,7 +162,7 @@ static void parse_peer(struct cfg_ctx *c, const struct ynode *m, const char *fie
 	struct cfg_peer *p;
 	const struct ynode *n;
 	uint64_t u;
-	bool has_hold = false, has_keepalive = false;
+	bool has_keepalive = false;
 	char *s;
 
 	if (item_map(c, m, field, peer_keys) != 0)
@@ -207,7 +207,6 @@ static void parse_peer(struct cfg_ctx *c, const struct ynode *m, const char *fie
 				cfg_error(c, n, "%s: must be 0s or at least 3s, got %us", f, v);
 			else
 				p->hold_time = v;
-			has_hold = true;
 		}
 	}
 	if ((n = ymap_get(m, "keepalive-time"))) {
@@ -224,7 +223,6 @@ static void parse_peer(struct cfg_ctx *c, const struct ynode *m, const char *fie
 		cfg_error(c, ymap_get(m, "keepalive-time"),
 			  "%s: must not be longer than the hold time (%us), got %us",
 			  fld(c, field, "keepalive-time"), p->hold_time, p->keepalive_time);
-	(void)has_hold;
 
 	if ((n = ymap_get(m, "router-id")) &&
 	    cfg_get_addr(c, n, fld(c, field, "router-id"), &p->router_id) == 0) {
