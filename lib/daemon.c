@@ -17,7 +17,8 @@
 
 enum {
 	OPT_CONFIG = 256, OPT_SOURCE, OPT_KUBECONFIG, OPT_LBCLASS, OPT_METRICS, OPT_CONTROL,
-	OPT_LOGLEVEL, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_HELP, OPT_NODE, OPT_ONCE,
+	OPT_LOGLEVEL, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_HELP, OPT_NODE, OPT_ONCE, OPT_LEADER,
+	OPT_NAMESPACE,
 };
 
 static void usage(const struct daemon_opts *o, FILE *f)
@@ -25,17 +26,21 @@ static void usage(const struct daemon_opts *o, FILE *f)
 	fprintf(f,
 		"usage: %s%s [--config FILE] [--source kube|dir:PATH] [--kubeconfig FILE]\n"
 		"         [--lb-class NAME] [--metrics ADDR:PORT] [--control PATH]\n"
-		"         [--log-level debug|info|warn|error]\n"
+		"         [--log-level debug|info|warn|error] [--namespace NS]%s\n"
 		"       %s --check-config FILE | --print-config FILE | --version | --help\n"
 		"\n"
 		"  --config FILE       config file, CRD or legacy ConfigMap form (default %s)\n"
 		"  --source SRC        cluster state: kube (the API server) or dir:PATH (default kube)\n"
 		"  --check-config FILE validate FILE, print every error as FILE:LINE:COL: message,\n"
 		"                      exit 0 when valid, 1 otherwise\n"
-		"  --print-config FILE print FILE in canonical CRD form (defaults filled in)\n",
-		o->prog, o->speaker ? " [--node NAME]" : "", o->prog, DAEMON_DEFAULT_CONFIG);
+		"  --print-config FILE print FILE in canonical CRD form (defaults filled in)\n"
+		"  --namespace NS      namespace of the Leases (default $POD_NAMESPACE, else barelb-system)\n",
+		o->prog, o->speaker ? " [--node NAME]" : "", o->speaker ? "" : " [--leader-elect]", o->prog,
+		DAEMON_DEFAULT_CONFIG);
 	if (o->speaker)
 		fprintf(f, "  --node NAME         this node's name (default $NODE_NAME)\n");
+	else
+		fprintf(f, "  --leader-elect      run only while holding the barelb-controller Lease\n");
 }
 
 int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
@@ -54,6 +59,8 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "node", required_argument, NULL, OPT_NODE },
 		{ "exit-after-load", no_argument, NULL, OPT_ONCE },
+		{ "leader-elect", no_argument, NULL, OPT_LEADER },
+		{ "namespace", required_argument, NULL, OPT_NAMESPACE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -64,6 +71,16 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 	o->metrics = ":7472";
 	if (o->speaker)
 		o->node = getenv("NODE_NAME");
+	o->namespace = getenv("POD_NAMESPACE");
+	if (!o->namespace || !*o->namespace)
+		o->namespace = "barelb-system";
+	o->identity = getenv("POD_NAME");
+	if (!o->identity || !*o->identity) {
+		if (gethostname(o->identity_buf, sizeof o->identity_buf - 1) == 0)
+			o->identity = o->identity_buf;
+		else
+			o->identity = o->prog;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -75,6 +92,12 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		case OPT_METRICS: o->metrics = optarg; break;
 		case OPT_CONTROL: o->control = optarg; break;
 		case OPT_ONCE: o->run_once = true; break;
+		case OPT_NAMESPACE: o->namespace = optarg; break;
+		case OPT_LEADER:
+			if (o->speaker)
+				goto bad;
+			o->leader_elect = true;
+			break;
 		case OPT_NODE:
 			if (!o->speaker)
 				goto bad;
@@ -199,15 +222,18 @@ static int holder_try_load(struct config_holder *h)
 		config_free(cfg);
 		return 0;
 	}
-	config_free(h->cur);
-	free(h->last_text);
+	/* The old config is freed only after the daemon has switched to the new one: modules may
+	 * borrow parts of the config in force until they are handed the next. */
+	struct config *old = h->cur;
 	h->cur = cfg;
+	free(h->last_text);
 	h->last_text = text;
 	h->reloads++;
 	log_info("msg=\"config loaded\" config=%s pools=%zu peers=%zu", h->path, cfg->n_pools,
 		 cfg->n_peers);
 	if (h->cb)
 		h->cb(h->cur, h->arg);
+	config_free(old);
 	return 0;
 }
 

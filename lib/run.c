@@ -14,15 +14,32 @@ struct run_ctx {
 	struct loop *l;
 	const struct daemon_hooks *hooks;
 	bool started; /* the first load is start-up, not a change */
+	bool stopping;
+	struct loop_timer *grace;
 };
+
+static void stop_now(void *arg)
+{
+	struct run_ctx *r = arg;
+	loop_stop(r->l);
+}
 
 static void on_stop_signal(int signo, void *arg)
 {
 	struct run_ctx *r = arg;
 
+	if (r->stopping) {
+		log_warn("msg=\"%s again: stopping at once\"", strsignal(signo));
+		loop_stop(r->l);
+		return;
+	}
+	r->stopping = true;
 	log_info("msg=\"%s: stopping\"", strsignal(signo));
-	if (r->hooks && r->hooks->stop)
-		r->hooks->stop(r->hooks->arg);
+	if (r->hooks && r->hooks->stop) {
+		loop_timer_arm(r->grace, DAEMON_STOP_GRACE_MS);
+		r->hooks->stop(r->hooks->arg, stop_now, r);
+		return;
+	}
 	loop_stop(r->l);
 }
 
@@ -61,6 +78,7 @@ int daemon_run(const struct daemon_opts *o, const struct daemon_hooks *hooks)
 	if (hooks && hooks->start && hooks->start(r.l, config_holder_get(h), hooks->arg) != 0)
 		goto out;
 	r.started = true;
+	r.grace = loop_timer_new(r.l, stop_now, &r);
 	sterm = loop_signal_add(r.l, SIGTERM, on_stop_signal, &r);
 	sint = loop_signal_add(r.l, SIGINT, on_stop_signal, &r);
 	if (!sterm || !sint) {
@@ -70,6 +88,7 @@ int daemon_run(const struct daemon_opts *o, const struct daemon_hooks *hooks)
 	rc = loop_run(r.l) == 0 ? 0 : 1;
 	log_info("msg=\"%s stopped\"", o->prog);
 out:
+	loop_timer_free(r.grace);
 	loop_signal_del(sterm);
 	loop_signal_del(sint);
 	config_holder_free(h);

@@ -27,6 +27,11 @@ struct daemon_opts {
 	const char *node;       /* --node (speaker), default $NODE_NAME */
 	enum log_level level;   /* --log-level */
 	bool run_once;          /* --exit-after-load: load, report, exit (tests, demo) */
+	bool leader_elect;      /* --leader-elect (controller) */
+	const char *namespace;  /* --namespace: where Leases live (default $POD_NAMESPACE, else
+	                         * barelb-system) */
+	const char *identity;   /* leader-election identity: $POD_NAME, else the host name */
+	char identity_buf[256];
 };
 
 /* Parse argv. Returns -1 to go on running, or an exit status (0 for --help/--version/a valid
