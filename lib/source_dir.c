@@ -1,0 +1,1392 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* source_dir: the dir:PATH backend. Manifests in PATH (and Leases in PATH/leases) are read with
+ * the model's decoder and watched with inotify; the daemons' writes (Service status patches,
+ * Leases, Events) are files written atomically; EndpointSlices are derived from Pods the way the
+ * Kubernetes EndpointSlice controller does it.
+ *
+ * The view delivered to the source is, for every key (kind, namespace, name): the object from the
+ * first file (in name order) that holds it; for a Service, with PATH/status/<ns>/<name>.json
+ * merged over it; for an EndpointSlice no file holds, the one derived from Pods. Every change
+ * recomputes only the keys that the changed file held before or holds now, so an object that
+ * moves from one file to another is neither deleted nor re-added. */
+#define _GNU_SOURCE /* vasprintf, mkostemp */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "barelb/log.h"
+#include "barelb/loop.h"
+#include "source_internal.h"
+
+#define MAX_FILE_BYTES (16u << 20)  /* a manifest larger than this is refused, not read */
+#define SETTLE_MS 2                 /* coalesces the events of one mv or one editor save */
+#define EVENT_AGGREGATE_US (600ll * 1000000) /* identical Events within 10 min: one, counted */
+#define EVENT_WRITES_PER_SEC 10.0
+#define EVENT_TABLE_MAX 512
+#define STATUS_BUCKETS 1024
+
+enum wkind { W_MAIN, W_LEASES, W_STATUS, W_STATUS_NS };
+
+struct watch {
+	int wd;
+	enum wkind kind;
+	char *ns; /* W_STATUS_NS */
+};
+
+/* A manifest file and the objects it held at its last successful read. */
+struct mfile {
+	char *rel; /* "web.yaml" or "leases/speaker-a.json" */
+	struct store *objs;
+};
+
+struct status_ent {
+	char *key; /* "ns/name" */
+	char *json;
+	size_t len;
+	struct status_ent *next;
+};
+
+struct okey {
+	enum kobj_kind kind;
+	char *ns, *name;
+};
+
+struct pending {
+	source_done_cb done;
+	void *arg;
+	int status;
+	char *err;
+	struct pending *next;
+};
+
+struct evagg {
+	struct kobj *about;
+	char *type, *reason, *note;
+	uint32_t count;
+	int64_t first_us, last_us;
+	bool dirty;
+};
+
+struct strlist {
+	char **v;
+	size_t n, cap;
+};
+
+struct dirsrc {
+	struct source *s;
+	struct loop *l;
+	char *path, *status_dir, *leases_dir, *events_path, *lock_path;
+	int ifd;
+	struct loop_fd *lfd;
+	struct watch *watches;
+	size_t n_watches, cap_watches;
+	struct mfile *files; /* sorted by rel */
+	size_t n_files, cap_files;
+	struct status_ent *status[STATUS_BUCKETS];
+	struct store *view;    /* what is delivered, every kind (Pods too, for the slices) */
+	struct store *derived; /* EndpointSlices made from Pods */
+	/* work collected by inotify, done after SETTLE_MS */
+	struct strlist dirty_files, dirty_status, dirty_ns;
+	struct okey *affected;
+	size_t n_affected, cap_affected;
+	bool rescan;
+	struct loop_timer *settle;
+	/* write completions are delivered from the loop, never inside the call */
+	struct pending *pend_head, *pend_tail;
+	struct loop_timer *pend_timer;
+	/* Events */
+	struct evagg *evs;
+	size_t n_evs;
+	double ev_tokens;
+	uint64_t ev_last_ms;
+	struct loop_timer *ev_timer;
+	struct log_ratelimit rl;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q) {
+		log_error("out of memory (%zu bytes)", n);
+		abort();
+	}
+	return q;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d) {
+		log_error("out of memory");
+		abort();
+	}
+	return d;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		log_error("out of memory");
+		abort();
+	}
+	return s;
+}
+
+static void strlist_add(struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void strlist_clear(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	strlist_clear(l);
+	free(l->v);
+	l->v = NULL;
+	l->cap = 0;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Names the daemons turn into paths: no separators, nothing hidden, nothing empty. */
+static bool safe_name(const char *s)
+{
+	return s && *s && *s != '.' && !strchr(s, '/') && strlen(s) < NAME_MAX - 16;
+}
+
+static bool manifest_name(const char *name)
+{
+	if (!name[0] || name[0] == '.')
+		return false;
+	size_t n = strlen(name);
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
+	       (n > 5 && strcmp(name + n - 5, ".json") == 0);
+}
+
+/* Whole file into a NUL-terminated buffer. NULL with errno set (ENOENT when it is gone). */
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_FILE_BYTES) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *buf = xrealloc(NULL, cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > MAX_FILE_BYTES) {
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Write, fsync, rename: readers see the old file or the new one, never half of one. */
+static int write_atomic(const char *dir, const char *name, const char *data, size_t len,
+			char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s/.%s.tmpXXXXXX", dir, name);
+	char *final = xasprintf("%s/%s", dir, name);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int rc = -1;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fchmod(fd, 0644);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
+			goto fail;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		snprintf(err, errlen, "close %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, final) < 0) {
+		snprintf(err, errlen, "rename %s: %s", final, strerror(errno));
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	free(final);
+	return rc;
+}
+
+/* ---- completions ---- */
+
+static void pend_fire(void *arg)
+{
+	struct dirsrc *d = arg;
+	struct pending *p = d->pend_head;
+	d->pend_head = d->pend_tail = NULL;
+	while (p) {
+		struct pending *n = p->next;
+		if (p->done)
+			p->done(p->arg, p->status, p->err);
+		free(p->err);
+		free(p);
+		p = n;
+	}
+}
+
+static void queue_done(struct dirsrc *d, source_done_cb done, void *arg, int status,
+		       const char *err)
+{
+	if (!done)
+		return;
+	struct pending *p = xrealloc(NULL, sizeof *p);
+	p->done = done;
+	p->arg = arg;
+	p->status = status;
+	p->err = err ? xstrdup(err) : NULL;
+	p->next = NULL;
+	if (d->pend_tail)
+		d->pend_tail->next = p;
+	else
+		d->pend_head = p;
+	d->pend_tail = p;
+	if (!loop_timer_pending(d->pend_timer))
+		loop_timer_arm(d->pend_timer, 0);
+}
+
+static void complete(struct dirsrc *d, source_done_cb done, void *arg, int status,
+		     const char *err)
+{
+	if (status < 0)
+		d->s->stats.write_errors++;
+	queue_done(d, done, arg, status, err);
+}
+
+/* ---- files and their objects ---- */
+
+static size_t file_pos(const struct dirsrc *d, const char *rel, bool *found)
+{
+	size_t lo = 0, hi = d->n_files;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(d->files[mid].rel, rel);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static void affect(struct dirsrc *d, enum kobj_kind k, const char *ns, const char *name)
+{
+	if (d->n_affected == d->cap_affected) {
+		d->cap_affected = d->cap_affected ? d->cap_affected * 2 : 64;
+		d->affected = xrealloc(d->affected, d->cap_affected * sizeof *d->affected);
+	}
+	struct okey *o = &d->affected[d->n_affected++];
+	o->kind = k;
+	o->ns = ns && *ns ? xstrdup(ns) : NULL;
+	o->name = xstrdup(name ? name : "");
+}
+
+static void affect_cb(const struct kobj *o, void *arg)
+{
+	struct dirsrc *d = arg;
+	affect(d, o->kind, o->meta.namespace, o->meta.name);
+}
+
+static void affect_all(struct dirsrc *d, const struct store *st)
+{
+	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
+		store_foreach(st, (enum kobj_kind)k, affect_cb, d);
+}
+
+struct fread_ctx {
+	struct dirsrc *d;
+	const char *rel;
+	struct store *objs;
+	int errors;
+};
+
+static void fread_obj(struct kobj *o, int line, void *arg)
+{
+	(void)line;
+	struct fread_ctx *f = arg;
+	kobj_free(store_put(f->objs, o));
+}
+
+static void fread_err(int line, int col, const char *msg, void *arg)
+{
+	struct fread_ctx *f = arg;
+	f->errors++;
+	f->d->s->stats.decode_errors++;
+	log_ratelimited(&f->d->rl, 0, LOG_WARN, "dir source: %s/%s:%d:%d: %s", f->d->path, f->rel,
+			line, col, msg);
+}
+
+static void keep_cb(const struct kobj *o, void *arg)
+{
+	struct store *into = arg;
+	if (!store_get(into, o->kind, o->meta.namespace, o->meta.name))
+		store_put(into, kobj_clone(o));
+}
+
+/* Re-read one manifest file (rel to PATH) and note the keys it touched. */
+static void process_file(struct dirsrc *d, const char *rel)
+{
+	bool found;
+	size_t pos = file_pos(d, rel, &found);
+	char *full = xasprintf("%s/%s", d->path, rel);
+	const char *base = strrchr(rel, '/');
+	size_t len = 0;
+	char *data = manifest_name(base ? base + 1 : rel) ? read_file(full, &len) : NULL;
+	if (!data) {
+		if (errno != ENOENT && errno != EISDIR && errno != 0)
+			log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: %s: %s", full,
+					strerror(errno));
+		/* gone (or unreadable): what it held goes away */
+		if (found) {
+			affect_all(d, d->files[pos].objs);
+			store_free(d->files[pos].objs);
+			free(d->files[pos].rel);
+			memmove(&d->files[pos], &d->files[pos + 1],
+				(d->n_files - pos - 1) * sizeof *d->files);
+			d->n_files--;
+		}
+		free(full);
+		return;
+	}
+	struct fread_ctx f = { d, rel, store_new(), 0 };
+	int r = kobj_decode_manifests(data, len, fread_obj, fread_err, &f);
+	free(data);
+	free(full);
+	if (r < 0) {
+		/* the whole file failed to parse: keep what it held until it parses again */
+		store_free(f.objs);
+		return;
+	}
+	if (f.errors && found)
+		/* a bad object may be one the file held before: nothing it held is dropped */
+		for (int k = 0; k < KOBJ_KIND_COUNT; k++)
+			store_foreach(d->files[pos].objs, (enum kobj_kind)k, keep_cb, f.objs);
+	affect_all(d, f.objs);
+	if (found) {
+		affect_all(d, d->files[pos].objs);
+		store_free(d->files[pos].objs);
+		d->files[pos].objs = f.objs;
+		return;
+	}
+	if (d->n_files == d->cap_files) {
+		d->cap_files = d->cap_files ? d->cap_files * 2 : 16;
+		d->files = xrealloc(d->files, d->cap_files * sizeof *d->files);
+	}
+	memmove(&d->files[pos + 1], &d->files[pos], (d->n_files - pos) * sizeof *d->files);
+	d->files[pos].rel = xstrdup(rel);
+	d->files[pos].objs = f.objs;
+	d->n_files++;
+}
+
+/* ---- status patches (PATH/status/<ns>/<name>.json) ---- */
+
+static unsigned skey_hash(const char *key)
+{
+	unsigned h = 2166136261u;
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h % STATUS_BUCKETS;
+}
+
+static struct status_ent **status_slot(struct dirsrc *d, const char *key)
+{
+	struct status_ent **p = &d->status[skey_hash(key)];
+	while (*p && strcmp((*p)->key, key) != 0)
+		p = &(*p)->next;
+	return p;
+}
+
+static const struct status_ent *status_get(struct dirsrc *d, const char *ns, const char *name)
+{
+	char *key = xasprintf("%s/%s", ns ? ns : "", name);
+	const struct status_ent *e = *status_slot(d, key);
+	free(key);
+	return e;
+}
+
+/* Re-read PATH/status/<key>.json ("ns/name"). */
+static void process_status(struct dirsrc *d, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	if (!slash)
+		return;
+	char *ns = strndup(key, (size_t)(slash - key));
+	const char *name = slash + 1;
+	char *full = xasprintf("%s/%s.json", d->status_dir, key);
+	size_t len = 0;
+	char *data = read_file(full, &len);
+	struct status_ent **slot = status_slot(d, key);
+	if (!data) {
+		if (*slot) {
+			struct status_ent *e = *slot;
+			*slot = e->next;
+			free(e->key);
+			free(e->json);
+			free(e);
+			affect(d, KOBJ_SERVICE, ns, name);
+		}
+		goto out;
+	}
+	/* Checked against an empty Service now, so that a bad patch is reported once, with its
+	 * file name, and the previous one stays in force. */
+	struct kobj dummy;
+	struct kobj *out = NULL;
+	char err[256];
+	memset(&dummy, 0, sizeof dummy);
+	dummy.kind = KOBJ_SERVICE;
+	dummy.meta.name = (char *)name;
+	if (kobj_service_apply_patch(&dummy, data, len, &out, err, sizeof err) < 0) {
+		d->s->stats.decode_errors++;
+		log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: %s: %s", full, err);
+		free(data);
+		goto out;
+	}
+	kobj_free(out);
+	if (!*slot) {
+		struct status_ent *e = xrealloc(NULL, sizeof *e);
+		e->key = xstrdup(key);
+		e->next = NULL;
+		e->json = NULL;
+		*slot = e;
+	}
+	free((*slot)->json);
+	(*slot)->json = data;
+	(*slot)->len = len;
+	affect(d, KOBJ_SERVICE, ns, name);
+out:
+	free(full);
+	free(ns);
+}
+
+/* ---- the effective view ---- */
+
+static void recompute(struct dirsrc *d, enum kobj_kind k, const char *ns, const char *name)
+{
+	const struct kobj *eff = NULL;
+	for (size_t i = 0; i < d->n_files && !eff; i++)
+		eff = store_get(d->files[i].objs, k, ns, name);
+	/* an EndpointSlice written by the user wins over one derived from Pods */
+	if (!eff && k == KOBJ_ENDPOINTSLICE)
+		eff = store_get(d->derived, k, ns, name);
+	struct kobj *now = NULL;
+	if (eff && k == KOBJ_SERVICE) {
+		const struct status_ent *st = status_get(d, eff->meta.namespace, name);
+		char err[256];
+		if (st && kobj_service_apply_patch(eff, st->json, st->len, &now, err, sizeof err) < 0)
+			log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: status of %s/%s: %s",
+					ns ? ns : "", name, err);
+	}
+	if (eff && !now)
+		now = kobj_clone(eff);
+	const struct kobj *was = store_get(d->view, k, ns, name);
+	if (!now && !was)
+		return;
+	if (now) {
+		kobj_free(store_put(d->view, kobj_clone(now)));
+		source_apply(d->s, now);
+	} else {
+		kobj_free(store_take(d->view, k, ns, name));
+		source_remove(d->s, k, ns, name);
+	}
+	if (k == KOBJ_SERVICE || k == KOBJ_POD)
+		strlist_add(&d->dirty_ns, ns ? ns : "");
+}
+
+/* ---- EndpointSlices from Pods, as the EndpointSlice controller makes them ---- */
+
+struct objvec {
+	const char *ns;
+	const struct kobj **v;
+	size_t n, cap;
+};
+
+static void objvec_cb(const struct kobj *o, void *arg)
+{
+	struct objvec *ov = arg;
+	const char *ons = o->meta.namespace ? o->meta.namespace : "";
+	if (strcmp(ons, ov->ns) != 0)
+		return;
+	if (ov->n == ov->cap) {
+		ov->cap = ov->cap ? ov->cap * 2 : 16;
+		ov->v = xrealloc(ov->v, ov->cap * sizeof *ov->v);
+	}
+	ov->v[ov->n++] = o;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct kobj *const *)a)->meta.name,
+		      (*(const struct kobj *const *)b)->meta.name);
+}
+
+static bool selects(const struct service *svc, const struct kmeta *m)
+{
+	for (size_t i = 0; i < svc->n_selector; i++) {
+		const char *v = kmeta_label(m, svc->selector[i].key);
+		if (!v || strcmp(v, svc->selector[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+static struct kobj *build_slice(const struct kobj *svc, int af, const char *name,
+				const struct objvec *pods)
+{
+	struct endpoint *eps = xrealloc(NULL, (pods->n ? pods->n : 1) * sizeof *eps);
+	size_t n = 0;
+	for (size_t i = 0; i < pods->n; i++) {
+		const struct kobj *p = pods->v[i];
+		const struct pod *pod = &p->u.pod;
+		/* Pods that ended, and Pods without an address of this family, are no endpoint */
+		if (pod->finished || !selects(&svc->u.svc, &p->meta))
+			continue;
+		const addr_t *ip = NULL;
+		for (size_t j = 0; j < pod->n_ips && !ip; j++)
+			if (pod->ips[j].family == af)
+				ip = &pod->ips[j];
+		if (!ip)
+			continue;
+		struct endpoint *e = &eps[n++];
+		memset(e, 0, sizeof *e);
+		e->addrs = (addr_t *)ip;
+		e->n_addrs = 1;
+		e->node_name = pod->node_name;
+		/* the controller's rule: serving = Pod ready; ready = serving and not terminating */
+		e->serving = pod->ready;
+		e->terminating = pod->terminating;
+		e->ready = e->serving && !e->terminating;
+	}
+	struct kv labels[2] = {
+		{ (char *)"endpointslice.kubernetes.io/managed-by", (char *)"barelb.io/dir-source" },
+		{ (char *)"kubernetes.io/service-name", svc->meta.name },
+	};
+	struct kobj tmp;
+	memset(&tmp, 0, sizeof tmp);
+	tmp.kind = KOBJ_ENDPOINTSLICE;
+	tmp.meta.name = (char *)name;
+	tmp.meta.namespace = svc->meta.namespace;
+	tmp.meta.labels = labels;
+	tmp.meta.n_labels = 2;
+	tmp.u.eps.service_name = svc->meta.name;
+	tmp.u.eps.address_type = af;
+	tmp.u.eps.endpoints = n ? eps : NULL;
+	tmp.u.eps.n_endpoints = n;
+	struct kobj *o = kobj_clone(&tmp);
+	free(eps);
+	return o;
+}
+
+static void recompute_slices(struct dirsrc *d, const char *ns)
+{
+	struct objvec svcs = { .ns = ns }, pods = { .ns = ns }, old = { .ns = ns };
+	struct strlist wanted = { 0 };
+	store_foreach(d->view, KOBJ_SERVICE, objvec_cb, &svcs);
+	store_foreach(d->view, KOBJ_POD, objvec_cb, &pods);
+	if (pods.n > 1)
+		qsort(pods.v, pods.n, sizeof *pods.v, by_name);
+	for (size_t i = 0; i < svcs.n; i++) {
+		const struct kobj *svc = svcs.v[i];
+		const struct service *s = &svc->u.svc;
+		if (!s->n_selector)
+			continue; /* without a selector, the user manages the endpoints */
+		int fams[2] = { AF_INET, 0 };
+		size_t nf = 1;
+		if (s->n_families) {
+			nf = s->n_families;
+			fams[0] = s->families[0];
+			fams[1] = nf > 1 ? s->families[1] : 0;
+		} else if (s->n_cluster_ips) {
+			fams[0] = s->cluster_ips[0].family;
+		}
+		for (size_t f = 0; f < nf; f++) {
+			char *name = f == 0 ? xasprintf("%s-barelb", svc->meta.name)
+					    : xasprintf("%s-barelb-%s", svc->meta.name,
+							fams[f] == AF_INET6 ? "ipv6" : "ipv4");
+			strlist_add(&wanted, name);
+			struct kobj *sl = build_slice(svc, fams[f], name, &pods);
+			const struct kobj *prev = store_get(d->derived, KOBJ_ENDPOINTSLICE, ns, name);
+			if (prev && kobj_equal(prev, sl)) {
+				kobj_free(sl);
+			} else {
+				kobj_free(store_put(d->derived, sl));
+				recompute(d, KOBJ_ENDPOINTSLICE, ns, name);
+			}
+			free(name);
+		}
+	}
+	store_foreach(d->derived, KOBJ_ENDPOINTSLICE, objvec_cb, &old);
+	struct strlist gone = { 0 };
+	for (size_t i = 0; i < old.n; i++) {
+		size_t j;
+		for (j = 0; j < wanted.n && strcmp(wanted.v[j], old.v[i]->meta.name) != 0; j++)
+			;
+		if (j == wanted.n)
+			strlist_add(&gone, old.v[i]->meta.name);
+	}
+	for (size_t i = 0; i < gone.n; i++) {
+		kobj_free(store_take(d->derived, KOBJ_ENDPOINTSLICE, ns, gone.v[i]));
+		recompute(d, KOBJ_ENDPOINTSLICE, ns, gone.v[i]);
+	}
+	strlist_free(&gone);
+	strlist_free(&wanted);
+	free(svcs.v);
+	free(pods.v);
+	free(old.v);
+}
+
+/* Everything collected so far: files, status patches, then the keys they touched, then the
+ * slices of the namespaces whose Services or Pods changed. */
+static void flush(struct dirsrc *d)
+{
+	for (size_t i = 0; i < d->dirty_files.n; i++)
+		process_file(d, d->dirty_files.v[i]);
+	strlist_clear(&d->dirty_files);
+	for (size_t i = 0; i < d->dirty_status.n; i++)
+		process_status(d, d->dirty_status.v[i]);
+	strlist_clear(&d->dirty_status);
+	for (size_t i = 0; i < d->n_affected; i++) {
+		struct okey *k = &d->affected[i];
+		recompute(d, k->kind, k->ns, k->name);
+		free(k->ns);
+		free(k->name);
+	}
+	d->n_affected = 0;
+	for (size_t i = 0; i < d->dirty_ns.n; i++)
+		recompute_slices(d, d->dirty_ns.v[i]);
+	strlist_clear(&d->dirty_ns);
+}
+
+/* ---- directory scans and inotify ---- */
+
+#define WATCH_MASK \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ONLYDIR)
+
+static void add_watch(struct dirsrc *d, const char *dir, enum wkind kind, const char *ns)
+{
+	int wd = inotify_add_watch(d->ifd, dir, WATCH_MASK);
+	if (wd < 0) {
+		log_warn("dir source: cannot watch %s: %s", dir, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < d->n_watches; i++)
+		if (d->watches[i].wd == wd)
+			return;
+	if (d->n_watches == d->cap_watches) {
+		d->cap_watches = d->cap_watches ? d->cap_watches * 2 : 8;
+		d->watches = xrealloc(d->watches, d->cap_watches * sizeof *d->watches);
+	}
+	struct watch *w = &d->watches[d->n_watches++];
+	w->wd = wd;
+	w->kind = kind;
+	w->ns = ns ? xstrdup(ns) : NULL;
+}
+
+static void scan_files(struct dirsrc *d, const char *dir, const char *prefix)
+{
+	DIR *dh = opendir(dir);
+	if (!dh)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		if (!manifest_name(de->d_name))
+			continue;
+		char *rel = xasprintf("%s%s", prefix, de->d_name);
+		strlist_add(&d->dirty_files, rel);
+		free(rel);
+	}
+	closedir(dh);
+}
+
+static void scan_status_ns(struct dirsrc *d, const char *ns)
+{
+	char *dir = xasprintf("%s/%s", d->status_dir, ns);
+	add_watch(d, dir, W_STATUS_NS, ns);
+	DIR *dh = opendir(dir);
+	free(dir);
+	if (!dh)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		char *key = xasprintf("%s/%.*s", ns, (int)(n - 5), de->d_name);
+		strlist_add(&d->dirty_status, key);
+		free(key);
+	}
+	closedir(dh);
+}
+
+/* Every status patch of a namespace (or of all when ns is NULL) is read again. */
+static void dirty_known_status(struct dirsrc *d, const char *ns)
+{
+	size_t nl = ns ? strlen(ns) : 0;
+	for (size_t b = 0; b < STATUS_BUCKETS; b++)
+		for (struct status_ent *e = d->status[b]; e; e = e->next)
+			if (!ns || (strncmp(e->key, ns, nl) == 0 && e->key[nl] == '/'))
+				strlist_add(&d->dirty_status, e->key);
+}
+
+/* Everything again: at start, and when inotify overflowed. Known files are included so that
+ * the ones that disappeared are noticed. */
+static void full_scan(struct dirsrc *d)
+{
+	for (size_t i = 0; i < d->n_files; i++)
+		strlist_add(&d->dirty_files, d->files[i].rel);
+	scan_files(d, d->path, "");
+	scan_files(d, d->leases_dir, "leases/");
+	dirty_known_status(d, NULL);
+	DIR *dh = opendir(d->status_dir);
+	if (dh) {
+		struct dirent *de;
+		while ((de = readdir(dh))) {
+			if (de->d_name[0] == '.')
+				continue;
+			char *sub = xasprintf("%s/%s", d->status_dir, de->d_name);
+			struct stat st;
+			if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+				scan_status_ns(d, de->d_name);
+			free(sub);
+		}
+		closedir(dh);
+	}
+}
+
+static void settle_cb(void *arg)
+{
+	struct dirsrc *d = arg;
+	if (d->rescan) {
+		d->rescan = false;
+		full_scan(d);
+	}
+	flush(d);
+}
+
+static struct watch *find_watch(struct dirsrc *d, int wd)
+{
+	for (size_t i = 0; i < d->n_watches; i++)
+		if (d->watches[i].wd == wd)
+			return &d->watches[i];
+	return NULL;
+}
+
+static void on_event(struct dirsrc *d, const struct inotify_event *ev)
+{
+	if (ev->mask & IN_Q_OVERFLOW) {
+		d->rescan = true;
+		return;
+	}
+	struct watch *w = find_watch(d, ev->wd);
+	if (!w)
+		return;
+	if (ev->mask & IN_IGNORED) {
+		free(w->ns);
+		*w = d->watches[--d->n_watches];
+		return;
+	}
+	if (!ev->len || !ev->name[0])
+		return;
+	const char *name = ev->name;
+	bool isdir = ev->mask & IN_ISDIR;
+	if ((ev->mask & IN_CREATE) && !isdir) {
+		/* A file being created is read when it is closed (IN_CLOSE_WRITE): reading it now
+		 * could see half of it. Only a symlink that appears (the ConfigMap style of
+		 * update) has nothing more to wait for. */
+		if (w->kind != W_MAIN && w->kind != W_LEASES)
+			return;
+		char *p = xasprintf("%s/%s", w->kind == W_MAIN ? d->path : d->leases_dir, name);
+		struct stat st;
+		bool link = lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+		free(p);
+		if (!link)
+			return;
+	}
+	switch (w->kind) {
+	case W_MAIN:
+	case W_LEASES:
+		if (!isdir && manifest_name(name)) {
+			char *rel = xasprintf("%s%s", w->kind == W_LEASES ? "leases/" : "", name);
+			strlist_add(&d->dirty_files, rel);
+			free(rel);
+		}
+		break;
+	case W_STATUS:
+		if (!isdir || name[0] == '.')
+			break;
+		if (ev->mask & (IN_CREATE | IN_MOVED_TO))
+			scan_status_ns(d, name);
+		else
+			dirty_known_status(d, name);
+		break;
+	case W_STATUS_NS: {
+		size_t n = strlen(name);
+		if (isdir || name[0] == '.' || n <= 5 || strcmp(name + n - 5, ".json") != 0)
+			break;
+		char *key = xasprintf("%s/%.*s", w->ns, (int)(n - 5), name);
+		strlist_add(&d->dirty_status, key);
+		free(key);
+		break;
+	}
+	}
+}
+
+static void on_inotify(int fd, unsigned events, void *arg)
+{
+	struct dirsrc *d = arg;
+	_Alignas(struct inotify_event) char buf[16384];
+	(void)events;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			on_event(d, ev);
+			p += sizeof *ev + ev->len;
+		}
+	}
+	if (!loop_timer_pending(d->settle))
+		loop_timer_arm(d->settle, SETTLE_MS);
+}
+
+/* ---- writes: Service status ---- */
+
+static int dir_patch_service(void *impl, const char *ns, const char *name, const addr_t *ingress,
+			     size_t n_ingress, const struct kv *annotations, size_t n_annotations,
+			     source_done_cb done, void *arg)
+{
+	struct dirsrc *d = impl;
+	char err[512];
+	if (!safe_name(ns) || !safe_name(name)) {
+		snprintf(err, sizeof err, "invalid service name \"%s/%s\"", ns ? ns : "",
+			 name ? name : "");
+		complete(d, done, arg, -1, err);
+		return -1;
+	}
+	char *dir = xasprintf("%s/%s", d->status_dir, ns);
+	char *file = xasprintf("%s.json", name);
+	char *full = xasprintf("%s/%s", dir, file);
+	int rc = -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, sizeof err, "mkdir %s: %s", dir, strerror(errno));
+	} else {
+		/* composed over the current patch: annotations set earlier stay, as they would
+		 * on the object in the API */
+		size_t blen = 0;
+		char *base = read_file(full, &blen);
+		char *json = kobj_service_patch_json(base, blen, ingress, n_ingress, annotations,
+						     n_annotations);
+		free(base);
+		if (!json)
+			snprintf(err, sizeof err, "out of memory");
+		else
+			rc = write_atomic(dir, file, json, strlen(json), err, sizeof err);
+		free(json);
+	}
+	complete(d, done, arg, rc, rc ? err : NULL);
+	free(dir);
+	free(file);
+	free(full);
+	return rc;
+}
+
+/* ---- writes: Leases ---- */
+
+/* Two daemons on one host may race for one Lease: the read-check-write is done under an flock
+ * so that the optimistic concurrency of the API has an equivalent here. */
+static int lease_lock(struct dirsrc *d, char *err, size_t errlen)
+{
+	int fd = open(d->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", d->lock_path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			snprintf(err, errlen, "flock %s: %s", d->lock_path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void lease_unlock(int fd)
+{
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+/* The Lease now in its file, or NULL when there is none (or it does not decode). */
+static struct kobj *lease_read(struct dirsrc *d, const char *name)
+{
+	char *full = xasprintf("%s/%s.json", d->leases_dir, name);
+	size_t len = 0;
+	char *data = read_file(full, &len);
+	struct kobj *o = NULL;
+	char err[256];
+	if (data && kobj_decode_json(data, len, KOBJ_LEASE, &o, err, sizeof err) != 0) {
+		log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: %s: %s (taken as absent)", full,
+				err);
+		kobj_free(o);
+		o = NULL;
+	}
+	free(data);
+	free(full);
+	return o;
+}
+
+static int dir_lease_renew(void *impl, const char *name, const char *holder, uint32_t duration_s,
+			   source_done_cb done, void *arg)
+{
+	struct dirsrc *d = impl;
+	char err[512];
+	if (!safe_name(name) || !holder || !*holder) {
+		snprintf(err, sizeof err, "invalid lease name or holder");
+		complete(d, done, arg, -1, err);
+		return -1;
+	}
+	int lk = lease_lock(d, err, sizeof err);
+	if (lk < 0) {
+		complete(d, done, arg, -1, err);
+		return -1;
+	}
+	struct kobj *cur = lease_read(d, name);
+	int64_t now = wall_us();
+	const struct lease *cl = cur ? &cur->u.lease : NULL;
+	bool other = cl && cl->holder && *cl->holder && strcmp(cl->holder, holder) != 0;
+	if (other && cl->renew_us + (int64_t)cl->duration_s * 1000000 > now) {
+		char t[40];
+		snprintf(err, sizeof err, "lease %s is held by %s (renewed %s, for %us)", name,
+			 cl->holder, kobj_format_microtime(cl->renew_us, t, sizeof t),
+			 cl->duration_s);
+		lease_unlock(lk);
+		kobj_free(cur);
+		/* someone else holding the lease is an answer, not a write error */
+		queue_done(d, done, arg, -1, err);
+		return 0;
+	}
+	struct kobj l;
+	char rv[24];
+	memset(&l, 0, sizeof l);
+	l.kind = KOBJ_LEASE;
+	l.meta.name = (char *)name;
+	l.meta.namespace = cur ? cur->meta.namespace : d->s->lease_namespace;
+	snprintf(rv, sizeof rv, "%llu",
+		 cur && cur->meta.resource_version
+			 ? strtoull(cur->meta.resource_version, NULL, 10) + 1
+			 : 1ull);
+	l.meta.resource_version = rv;
+	l.u.lease.holder = (char *)holder;
+	l.u.lease.duration_s = duration_s;
+	l.u.lease.renew_us = now;
+	bool same = cl && cl->holder && strcmp(cl->holder, holder) == 0;
+	l.u.lease.acquire_us = same && cl->acquire_us ? cl->acquire_us : now;
+	l.u.lease.transitions = cl ? cl->transitions + (cl->holder && *cl->holder && !same) : 0;
+	char *json = kobj_lease_json(&l);
+	char *file = xasprintf("%s.json", name);
+	int rc = json ? write_atomic(d->leases_dir, file, json, strlen(json), err, sizeof err) : -1;
+	if (!json)
+		snprintf(err, sizeof err, "out of memory");
+	lease_unlock(lk);
+	free(json);
+	free(file);
+	kobj_free(cur);
+	complete(d, done, arg, rc, rc ? err : NULL);
+	return rc;
+}
+
+static int dir_lease_release(void *impl, const char *name, const char *holder,
+			     source_done_cb done, void *arg)
+{
+	struct dirsrc *d = impl;
+	char err[512];
+	if (!safe_name(name) || !holder) {
+		snprintf(err, sizeof err, "invalid lease name");
+		complete(d, done, arg, -1, err);
+		return -1;
+	}
+	int lk = lease_lock(d, err, sizeof err);
+	if (lk < 0) {
+		complete(d, done, arg, -1, err);
+		return -1;
+	}
+	struct kobj *cur = lease_read(d, name);
+	int rc = 0;
+	if (cur && cur->u.lease.holder && strcmp(cur->u.lease.holder, holder) != 0) {
+		snprintf(err, sizeof err, "lease %s is held by %s, not %s", name,
+			 cur->u.lease.holder, holder);
+		rc = -1;
+	} else if (cur) {
+		/* deleted, so that the next holder takes over at once instead of waiting for the
+		 * lease to expire */
+		char *full = xasprintf("%s/%s.json", d->leases_dir, name);
+		if (unlink(full) < 0 && errno != ENOENT) {
+			snprintf(err, sizeof err, "unlink %s: %s", full, strerror(errno));
+			rc = -1;
+		}
+		free(full);
+	}
+	lease_unlock(lk);
+	kobj_free(cur);
+	complete(d, done, arg, rc, rc ? err : NULL);
+	return rc;
+}
+
+/* ---- writes: Events (one JSON line each in PATH/events.log) ---- */
+
+static bool ev_same(const struct evagg *e, const struct kobj *about, const char *type,
+		    const char *reason, const char *note)
+{
+	const struct kobj *a = e->about;
+	if (!a != !about)
+		return false;
+	if (a && (a->kind != about->kind || strcmp(a->meta.name, about->meta.name) != 0 ||
+		  strcmp(a->meta.namespace ? a->meta.namespace : "",
+			 about->meta.namespace ? about->meta.namespace : "") != 0))
+		return false;
+	return strcmp(e->type, type) == 0 && strcmp(e->reason, reason) == 0 &&
+	       strcmp(e->note, note) == 0;
+}
+
+static void ev_drop(struct dirsrc *d, size_t i)
+{
+	struct evagg *e = &d->evs[i];
+	kobj_free(e->about);
+	free(e->type);
+	free(e->reason);
+	free(e->note);
+	d->evs[i] = d->evs[--d->n_evs];
+}
+
+static void ev_write(struct dirsrc *d, struct evagg *e)
+{
+	struct kobj_event_info info = {
+		.about = e->about, .type = e->type, .reason = e->reason, .note = e->note,
+		.controller = d->s->component, .instance = d->s->node ? d->s->node : d->s->component,
+		.count = e->count, .first_us = e->first_us, .last_us = e->last_us,
+	};
+	char *json = kobj_event_json(&info);
+	e->dirty = false;
+	if (!json)
+		return;
+	size_t n = strlen(json);
+	json[n] = '\n'; /* replaces the NUL: written as one line with one write() */
+	int fd = open(d->events_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, json, n + 1) != (ssize_t)(n + 1)) {
+		d->s->stats.write_errors++;
+		log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: %s: %s", d->events_path,
+				strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	free(json);
+}
+
+/* Writes what is pending, at most EVENT_WRITES_PER_SEC lines a second (token bucket); the rest
+ * waits for the timer, aggregating further repeats meanwhile. */
+static void ev_flush(struct dirsrc *d)
+{
+	uint64_t now = loop_now_ms(d->l);
+	d->ev_tokens += (double)(now - d->ev_last_ms) * EVENT_WRITES_PER_SEC / 1000.0;
+	if (d->ev_tokens > EVENT_WRITES_PER_SEC)
+		d->ev_tokens = EVENT_WRITES_PER_SEC;
+	d->ev_last_ms = now;
+	bool left = false;
+	for (size_t i = 0; i < d->n_evs; i++) {
+		if (!d->evs[i].dirty)
+			continue;
+		if (d->ev_tokens < 1.0) {
+			left = true;
+			break;
+		}
+		d->ev_tokens -= 1.0;
+		ev_write(d, &d->evs[i]);
+	}
+	if (left && !loop_timer_pending(d->ev_timer))
+		loop_timer_arm(d->ev_timer, (uint64_t)(1000.0 / EVENT_WRITES_PER_SEC));
+}
+
+static void ev_timer_cb(void *arg)
+{
+	ev_flush(arg);
+}
+
+static int dir_event(void *impl, const struct kobj *about, const char *type, const char *reason,
+		     const char *note)
+{
+	struct dirsrc *d = impl;
+	int64_t now = wall_us();
+	type = type ? type : "Normal";
+	reason = reason ? reason : "";
+	note = note ? note : "";
+	/* expire the aggregation window of old entries */
+	for (size_t i = 0; i < d->n_evs;) {
+		if (!d->evs[i].dirty && now - d->evs[i].last_us > EVENT_AGGREGATE_US)
+			ev_drop(d, i);
+		else
+			i++;
+	}
+	struct evagg *e = NULL;
+	for (size_t i = 0; i < d->n_evs && !e; i++)
+		if (ev_same(&d->evs[i], about, type, reason, note))
+			e = &d->evs[i];
+	if (e) {
+		e->count++;
+		e->last_us = now;
+		e->dirty = true;
+	} else {
+		if (d->n_evs == EVENT_TABLE_MAX) {
+			/* full: forget the entry seen longest ago (written or not) */
+			size_t old = 0;
+			for (size_t i = 1; i < d->n_evs; i++)
+				if (d->evs[i].last_us < d->evs[old].last_us)
+					old = i;
+			ev_drop(d, old);
+		}
+		if (!d->evs)
+			d->evs = xrealloc(NULL, EVENT_TABLE_MAX * sizeof *d->evs);
+		e = &d->evs[d->n_evs++];
+		e->about = about ? kobj_clone(about) : NULL;
+		e->type = xstrdup(type);
+		e->reason = xstrdup(reason);
+		e->note = xstrdup(note);
+		e->count = 1;
+		e->first_us = e->last_us = now;
+		e->dirty = true;
+	}
+	ev_flush(d);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+static int dir_start(void *impl)
+{
+	struct dirsrc *d = impl;
+	if (mkdir(d->status_dir, 0755) < 0 && errno != EEXIST)
+		log_warn("dir source: mkdir %s: %s", d->status_dir, strerror(errno));
+	if (mkdir(d->leases_dir, 0755) < 0 && errno != EEXIST)
+		log_warn("dir source: mkdir %s: %s", d->leases_dir, strerror(errno));
+	d->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->ifd < 0) {
+		log_error("dir source: inotify: %s", strerror(errno));
+		return -1;
+	}
+	/* watches first, then the scan: a change made in between is seen twice, never missed */
+	add_watch(d, d->path, W_MAIN, NULL);
+	add_watch(d, d->leases_dir, W_LEASES, NULL);
+	add_watch(d, d->status_dir, W_STATUS, NULL);
+	d->lfd = loop_fd_add(d->l, d->ifd, LOOP_READ, on_inotify, d);
+	if (!d->lfd) {
+		log_error("dir source: cannot register the inotify fd");
+		return -1;
+	}
+	full_scan(d);
+	flush(d);
+	log_info("dir source: %s: %zu files, %zu services, %zu endpointslices", d->path,
+		 d->n_files, store_count(d->view, KOBJ_SERVICE),
+		 store_count(d->view, KOBJ_ENDPOINTSLICE));
+	source_mark_synced(d->s);
+	return 0;
+}
+
+static void dir_free(void *impl)
+{
+	struct dirsrc *d = impl;
+	if (!d)
+		return;
+	loop_fd_del(d->lfd);
+	if (d->ifd >= 0)
+		close(d->ifd);
+	loop_timer_free(d->settle);
+	loop_timer_free(d->pend_timer);
+	loop_timer_free(d->ev_timer);
+	for (size_t i = 0; i < d->n_watches; i++)
+		free(d->watches[i].ns);
+	free(d->watches);
+	for (size_t i = 0; i < d->n_files; i++) {
+		free(d->files[i].rel);
+		store_free(d->files[i].objs);
+	}
+	free(d->files);
+	for (size_t b = 0; b < STATUS_BUCKETS; b++) {
+		struct status_ent *e = d->status[b];
+		while (e) {
+			struct status_ent *n = e->next;
+			free(e->key);
+			free(e->json);
+			free(e);
+			e = n;
+		}
+	}
+	store_free(d->view);
+	store_free(d->derived);
+	strlist_free(&d->dirty_files);
+	strlist_free(&d->dirty_status);
+	strlist_free(&d->dirty_ns);
+	for (size_t i = 0; i < d->n_affected; i++) {
+		free(d->affected[i].ns);
+		free(d->affected[i].name);
+	}
+	free(d->affected);
+	/* pending completions are dropped: the caller is going away */
+	struct pending *p = d->pend_head;
+	while (p) {
+		struct pending *n = p->next;
+		free(p->err);
+		free(p);
+		p = n;
+	}
+	while (d->n_evs)
+		ev_drop(d, d->n_evs - 1);
+	free(d->evs);
+	free(d->path);
+	free(d->status_dir);
+	free(d->leases_dir);
+	free(d->events_path);
+	free(d->lock_path);
+	free(d);
+}
+
+void *source_dir_new(struct source *s, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("dir source: %s: %s", path,
+			  errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+		return NULL;
+	}
+	struct dirsrc *d = calloc(1, sizeof *d);
+	if (!d) {
+		log_error("out of memory");
+		return NULL;
+	}
+	d->s = s;
+	d->l = s->l;
+	d->ifd = -1;
+	d->path = xstrdup(path);
+	size_t n = strlen(d->path);
+	while (n > 1 && d->path[n - 1] == '/')
+		d->path[--n] = '\0';
+	d->status_dir = xasprintf("%s/status", d->path);
+	d->leases_dir = xasprintf("%s/leases", d->path);
+	d->events_path = xasprintf("%s/events.log", d->path);
+	d->lock_path = xasprintf("%s/.lock", d->leases_dir);
+	d->view = store_new();
+	d->derived = store_new();
+	d->settle = loop_timer_new(d->l, settle_cb, d);
+	d->pend_timer = loop_timer_new(d->l, pend_fire, d);
+	d->ev_timer = loop_timer_new(d->l, ev_timer_cb, d);
+	d->ev_tokens = EVENT_WRITES_PER_SEC;
+	d->ev_last_ms = loop_now_ms(d->l);
+	d->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 20);
+	if (!d->settle || !d->pend_timer || !d->ev_timer) {
+		dir_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+const struct source_backend_ops source_dir_ops = {
+	.name = "dir",
+	.start = dir_start,
+	.free = dir_free,
+	.patch_service = dir_patch_service,
+	.event = dir_event,
+	.lease_renew = dir_lease_renew,
+	.lease_release = dir_lease_release,
+};
