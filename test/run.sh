@@ -21,11 +21,13 @@ only_unit=0
 
 run_one() { # name, command...
 	local name=$1; shift
-	local log="$logs/$name.log" rc p f
+	local log="$logs/${name//\//_}.log" rc p f
 	"$@" >"$log" 2>&1 </dev/null
 	rc=$?
-	p=$(grep -cE '^ok( |$)' "$log")
-	f=$(grep -cE '^not ok( |$)' "$log")
+	p=$(grep -cE '^ok( |$)' "$log" 2>/dev/null)
+	f=$(grep -cE '^not ok( |$)' "$log" 2>/dev/null)
+	p=${p:-0}
+	f=${f:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - $name exited with status $rc" >>"$log"
@@ -53,6 +55,10 @@ if [ "$only_unit" = 0 ]; then
 		[ -f "$t" ] || continue
 		run_one "${t#test/}" bash "$t"
 	done
+fi
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "no test ran" >&2
+	failed=1
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
