@@ -214,6 +214,10 @@ int ivl_add(struct ivl_set *s, addr_u128 lo, addr_u128 hi)
 
 int ivl_del(struct ivl_set *s, addr_u128 x)
 {
+	/* A buggy address is never free in such a set; splitting at it would leave two intervals
+	 * separated only by buggy addresses and break the invariant. */
+	if (s->skip_buggy && ivl_is_buggy(x))
+		return 0;
 	struct ivl *t = find_le(s, x);
 	if (!t || t->hi < x)
 		return 0;

@@ -37,7 +37,8 @@ void ivl_clear(struct ivl_set *s);
 const struct ivl *ivl_containing(const struct ivl_set *s, addr_u128 x);
 /* Block [lo, hi]. 0, or -1 on ENOMEM (set unchanged). */
 int ivl_add(struct ivl_set *s, addr_u128 lo, addr_u128 hi);
-/* Unblock the single address x. 0, or -1 on ENOMEM (set unchanged). */
+/* Unblock the single address x (a no-op for a buggy x when skip_buggy). 0, or -1 on ENOMEM
+ * (set unchanged). */
 int ivl_del(struct ivl_set *s, addr_u128 x);
 /* First address in [lo, hi] that is neither blocked nor buggy; false if none. */
 bool ivl_first_free(const struct ivl_set *s, addr_u128 lo, addr_u128 hi, addr_u128 *out);

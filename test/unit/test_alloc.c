@@ -944,6 +944,299 @@ static void test_stats(void **state)
 	fx_free(f);
 }
 
+
+/* ---------- properties (fixed seeds) ---------- */
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The interval index against a bitmap, with and without the buggy-address skipping. */
+static void test_ivl_model(void **state)
+{
+	enum { U = 1200 };
+	for (int sb = 0; sb < 2; sb++) {
+		uint64_t seed = 0x9e3779b97f4a7c15ull + (uint64_t)sb;
+		struct ivl_set set;
+		bool used[U] = { false };
+		ivl_init(&set, sb);
+		for (int it = 0; it < 20000; it++) {
+			unsigned op = (unsigned)(rnd(&seed) % 3), x = (unsigned)(rnd(&seed) % U);
+			if (op == 0) {
+				unsigned len = (unsigned)(rnd(&seed) % 4), hi = x + len < U ? x + len : U - 1;
+				assert_int_equal(ivl_add(&set, x, hi), 0);
+				for (unsigned k = x; k <= hi; k++)
+					used[k] = true;
+			} else if (op == 1) {
+				assert_int_equal(ivl_del(&set, x), 0);
+				if (!(sb && ivl_is_buggy(x)))
+					used[x] = false;
+			} else {
+				unsigned hi = x + (unsigned)(rnd(&seed) % 700);
+				if (hi >= U)
+					hi = U - 1;
+				addr_u128 got;
+				bool ok = ivl_first_free(&set, x, hi, &got);
+				unsigned want = x;
+				while (want <= hi && (used[want] || (sb && ivl_is_buggy(want))))
+					want++;
+				if (want > hi)
+					assert_false(ok);
+				else if (!ok || got != want)
+					fail_msg("first free in [%u,%u]: got %d/%u want %u (skip_buggy %d)", x, hi,
+						 ok, (unsigned)got, want, sb);
+			}
+			if (it % 1000 == 0)
+				for (unsigned k = 0; k < U; k++)
+					if (!(sb && ivl_is_buggy(k)))
+						assert_int_equal(ivl_containing(&set, k) != NULL, used[k]);
+		}
+		ivl_clear(&set);
+	}
+}
+
+/* Every IP's services are pairwise compatible sharers; the stats count distinct IPs. */
+static void check_no_double(struct fx *f, struct treq *t, size_t n)
+{
+	struct ent {
+		addr_t ip;
+		size_t svc;
+	} *e = calloc(n * 2 + 1, sizeof(*e));
+	size_t ne = 0;
+	for (size_t i = 0; i < n; i++) {
+		addr_t ips[2];
+		size_t k = alloc_get(f->a, t[i].key, ips, NULL);
+		for (size_t j = 0; j < k; j++)
+			e[ne++] = (struct ent){ ips[j], i };
+	}
+	uint64_t used = 0;
+	for (size_t i = 0; i < ne; i++) {
+		bool first = true;
+		for (size_t j = 0; j < ne; j++) {
+			if (j == i || !addr_eq(&e[i].ip, &e[j].ip))
+				continue;
+			if (j < i)
+				first = false;
+			const struct alloc_request *x = &t[e[i].svc].rq, *y = &t[e[j].svc].rq;
+			char b[ADDR_STRLEN];
+			if (!x->sharing_key || !y->sharing_key || strcmp(x->sharing_key, y->sharing_key) ||
+			    strcmp(x->backend_key ? x->backend_key : "", y->backend_key ? y->backend_key : ""))
+				fail_msg("%s given to %s and %s", ipstr(&e[i].ip, b), x->key, y->key);
+			for (size_t p = 0; p < x->n_ports; p++)
+				for (size_t q = 0; q < y->n_ports; q++)
+					if (x->ports[p].proto == y->ports[q].proto && x->ports[p].port == y->ports[q].port)
+						fail_msg("%s port %u in %s and %s", ipstr(&e[i].ip, b), x->ports[p].port,
+							 x->key, y->key);
+		}
+		used += first;
+	}
+	uint64_t st_used = 0;
+	for (size_t i = 0; i < alloc_pool_count(f->a); i++) {
+		struct alloc_pool_stats st;
+		alloc_pool_stats(f->a, i, &st);
+		st_used += st.used_v4 + st.used_v6;
+	}
+	assert_int_equal(st_used, used);
+	free(e);
+}
+
+static void test_property_no_double(void **state)
+{
+	const struct tpool p1[] = { { .name = "a", .addrs = "10.0.0.0/28,fd00::/125" },
+				    { .name = "b", .addrs = "10.0.1.0/29", .buggy = true },
+				    { .name = "m", .addrs = "10.0.2.0/29", .no_auto = true } };
+	const struct tpool p2[] = { { .name = "a", .addrs = "10.0.0.0/29,fd00::/125" },
+				    { .name = "b", .addrs = "10.0.1.0/29,10.0.0.8/29" },
+				    { .name = "m", .addrs = "10.0.2.0/29", .no_auto = true } };
+	struct fx *f = fx_new(p1, 3);
+	struct alloc_pool_options o = { .hold_ms = 50 };
+	alloc_set_pool_options(f->a, "b", &o);
+	enum { N = 40 };
+	struct treq *t = calloc(N, sizeof(*t));
+	const char *keys[] = { NULL, "k1", "k2" }, *backs[] = { NULL, "app=x" };
+	const char *ipsv[] = { "10.0.0.1", "10.0.0.9", "10.0.1.3", "10.0.2.2", "10.0.2.5", "fd00::3" };
+	uint64_t seed = 42;
+	char key[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "n/s%02d", i);
+		req(&t[i], key);
+	}
+	for (int it = 0; it < 4000; it++) {
+		struct treq *x = &t[rnd(&seed) % N];
+		unsigned op = (unsigned)(rnd(&seed) % 10);
+		f->now += rnd(&seed) % 20;
+		if (op < 6) {
+			/* a random change of the request */
+			x->rq.sharing_key = keys[rnd(&seed) % 3];
+			x->rq.backend_key = backs[rnd(&seed) % 2];
+			x->ports[0].port = (uint16_t)(80 + rnd(&seed) % 4);
+			x->ports[0].proto = (enum alloc_proto)(rnd(&seed) % 2);
+			x->rq.lb_ip = rnd(&seed) % 4 == 0 ? ipsv[rnd(&seed) % 6] : NULL;
+			x->rq.families[0] = x->rq.lb_ip && strchr(x->rq.lb_ip, ':') ? AF_INET6 : AF_INET;
+			if (!x->rq.lb_ip && rnd(&seed) % 5 == 0)
+				dual(x, ALLOC_PREFER_DUAL, AF_INET);
+			else
+				x->rq.n_families = 1, x->rq.policy = ALLOC_SINGLE_STACK;
+			alloc_service(f->a, &x->rq, f->now, &x->res);
+			writeback(x);
+		} else if (op < 8) {
+			alloc_service(f->a, &x->rq, f->now, &x->res);
+			writeback(x);
+		} else if (op < 9) {
+			alloc_release(f->a, x->key, f->now);
+			x->rq.n_ingress = 0;
+		} else if (rnd(&seed) % 20 == 0) {
+			assert_int_equal(set_pools(f, it % 2 ? p1 : p2, 3, NULL), 0);
+		}
+		check_no_double(f, t, N);
+	}
+	free(t);
+	fx_free(f);
+}
+
+static void shuffle(size_t *v, size_t n, uint64_t *seed)
+{
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = (size_t)(rnd(seed) % (i + 1)), x = v[i];
+		v[i] = v[j];
+		v[j] = x;
+	}
+}
+
+/* With enough room (no pool ever full, so no service overflows to a later pool), the same
+ * requests in any order: every service gets IPs, explicit requests
+ * (here in an autoAssign=false pool, so no automatic allocation can take them) get exactly their
+ * IPs, and the SET of used IPs is the same (which service holds which automatic IP is not). */
+static void test_property_any_order(void **state)
+{
+	const struct tpool p[] = { { .name = "g1", .addrs = "10.0.0.0/28" },
+				   { .name = "g2", .addrs = "10.0.1.0/28,fd00::/124" },
+				   { .name = "team", .addrs = "10.0.2.0/29", .ns = "t", .prio = 1 },
+				   { .name = "man", .addrs = "10.0.3.0/28", .no_auto = true } };
+	enum { N = 30 };
+	struct treq *t = calloc(N, sizeof(*t));
+	char key[32], ref[N * 2][ADDR_STRLEN], got[N * 2][ADDR_STRLEN];
+	size_t order[N], nref = 0;
+	uint64_t seed = 7;
+	for (size_t i = 0; i < N; i++)
+		order[i] = i;
+	for (int round = 0; round < 51; round++) {
+		struct fx *f = fx_new(p, 4);
+		if (round)
+			shuffle(order, N, &seed);
+		for (size_t k = 0; k < N; k++) {
+			size_t i = order[k];
+			snprintf(key, sizeof(key), "%s/s%02zu", i % 5 == 0 ? "t" : "n", i);
+			req(&t[i], key);
+			if (i % 7 == 3) {
+				snprintf(t[i].ns, sizeof(t[i].ns), "n");
+				t[i].rq.lb_ip = (const char *[]){ "10.0.3.1", "10.0.3.5", "10.0.3.9", "10.0.3.13" }[i / 7];
+			}
+			if (i % 6 == 1) { /* one sharing group with distinct ports */
+				t[i].rq.sharing_key = "web";
+				t[i].ports[0].port = (uint16_t)(8000 + i);
+			}
+			if (i % 8 == 2 && !t[i].rq.lb_ip)
+				dual(&t[i], ALLOC_PREFER_DUAL, AF_INET6);
+			assert_int_equal(alloc_service(f->a, &t[i].rq, 0, &t[i].res), ALLOC_OK);
+			if (t[i].rq.lb_ip)
+				assert_string_equal(ipstr(&t[i].res.ips[0], got[0]), t[i].rq.lb_ip);
+		}
+		/* the sorted list of used IPs */
+		size_t n = 0;
+		for (size_t i = 0; i < N; i++) {
+			addr_t ips[2];
+			size_t k = alloc_get(f->a, t[i].key, ips, NULL);
+			for (size_t j = 0; j < k; j++)
+				ipstr(&ips[j], got[n++]);
+		}
+		qsort(got, n, ADDR_STRLEN, (int (*)(const void *, const void *))strcmp);
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (m == 0 || strcmp(got[i], got[m - 1]) != 0)
+				memmove(got[m++], got[i], ADDR_STRLEN);
+		if (round == 0) {
+			memcpy(ref, got, sizeof(got));
+			nref = m;
+		} else {
+			assert_int_equal(m, nref);
+			for (size_t i = 0; i < m; i++)
+				assert_string_equal(got[i], ref[i]);
+		}
+		fx_free(f);
+	}
+	free(t);
+}
+
+/* A /64 with 100,000 allocations: sequential, then holes refilled lowest first. */
+static void test_v6_64_100k(void **state)
+{
+	const struct tpool p[] = { { .name = "six", .addrs = "fd00:1:2:3::/64" } };
+	struct fx *f = fx_new(p, 1);
+	enum { N = 100000 };
+	char key[32];
+	struct treq t;
+	addr_t base;
+	addr_parse("fd00:1:2:3::", &base);
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "n/s%d", i);
+		v6(req(&t, key));
+		assert_int_equal(alloc_service(f->a, &t.rq, 0, &t.res), ALLOC_OK);
+		addr_t want = base;
+		addr_add(&want, (addr_u128)i);
+		assert_true(addr_eq(&t.res.ips[0], &want));
+	}
+	for (int i = 0; i < N; i += 2) {
+		snprintf(key, sizeof(key), "n/s%d", i);
+		assert_int_equal(alloc_release(f->a, key, 0), 1);
+	}
+	for (int i = 0; i < N / 2 + 10; i++) {
+		snprintf(key, sizeof(key), "n/r%d", i);
+		v6(req(&t, key));
+		assert_int_equal(alloc_service(f->a, &t.rq, 0, &t.res), ALLOC_OK);
+		addr_t want = base;
+		addr_add(&want, i < N / 2 ? (addr_u128)(2 * i) : (addr_u128)(N + i - N / 2));
+		assert_true(addr_eq(&t.res.ips[0], &want));
+	}
+	struct alloc_pool_stats st;
+	alloc_pool_stats(f->a, 0, &st);
+	assert_int_equal(st.used_v6, N + 10);
+	assert_true(st.size_v6 == (addr_u128)1 << 64);
+	fx_free(f);
+}
+
+static void test_hold_and_pool_change(void **state)
+{
+	const struct tpool p1[] = { { .name = "a", .addrs = "10.0.0.0/30" },
+				    { .name = "b", .addrs = "10.0.1.0/30" } };
+	struct fx *f = fx_new(p1, 2);
+	struct alloc_pool_options o = { .hold_ms = 1000 };
+	alloc_set_pool_options(f->a, "a", &o);
+	alloc_set_pool_options(f->a, "b", &o);
+	struct treq t;
+	dual(req(&t, "n/x"), ALLOC_PREFER_DUAL, AF_INET);
+	expect(f, &t, ALLOC_OK, "10.0.0.0", NULL);
+	one(f, "n/y", ALLOC_OK, "10.0.0.1");
+	req(&t, "n/z")->rq.pool = "b";
+	expect(f, &t, ALLOC_OK, "10.0.1.0", NULL);
+	alloc_release(f->a, "n/x", 0);
+	alloc_release(f->a, "n/z", 0);
+	/* pool b goes away: its held IP is dropped; a's hold survives */
+	const struct tpool p2[] = { { .name = "a", .addrs = "10.0.0.0/30" } };
+	assert_int_equal(set_pools(f, p2, 1, NULL), 0);
+	struct alloc_pool_stats st;
+	alloc_pool_stats(f->a, 0, &st);
+	assert_int_equal(st.held_v4, 1);
+	one(f, "n/w", ALLOC_OK, "10.0.0.2");
+	one(f, "n/x", ALLOC_OK, "10.0.0.0");
+	assert_true(alloc_tick(f->a, 0) == UINT64_MAX);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -971,6 +1264,11 @@ int main(void)
 		cmocka_unit_test(test_reserved),
 		cmocka_unit_test(test_hold_down),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_ivl_model),
+		cmocka_unit_test(test_property_no_double),
+		cmocka_unit_test(test_property_any_order),
+		cmocka_unit_test(test_v6_64_100k),
+		cmocka_unit_test(test_hold_and_pool_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
