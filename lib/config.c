@@ -82,6 +82,14 @@ void cfg_error_at(struct cfg_ctx *c, int line, int col, const char *fmt, ...)
 	va_end(ap);
 }
 
+void cfg_diag_at(struct cfg_ctx *c, enum cfg_diag_level lvl, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdiag(c, lvl, line, col, fmt, ap);
+	va_end(ap);
+}
+
 void cfg_warn(struct cfg_ctx *c, const struct ynode *at, const char *fmt, ...)
 {
 	struct cfg_pos p = cfg_pos_of(c, at);

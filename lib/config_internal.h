@@ -38,6 +38,9 @@ void cfg_warn(struct cfg_ctx *c, const struct ynode *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void cfg_note(struct cfg_ctx *c, const struct ynode *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Any level at an explicit position, with the cfg_ctx.obj prefix when set. */
+void cfg_diag_at(struct cfg_ctx *c, enum cfg_diag_level lvl, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 void cfg_diag_add(struct cfg_diags *d, enum cfg_diag_level lvl, const char *file, int line, int col,
 		  const char *msg);
 
