@@ -86,6 +86,7 @@ class State:
         self.watchers = 0
         # faults
         self.fail_n, self.fail_code, self.retry_after, self.fail_match = 0, 500, None, ""
+        self.fail_method = ""
         self.delay_ms, self.delay_n = 0, 0
         self.drop_after = 0      # every watch stream is cut after this many events
         self.bad = None          # "truncated" | "malformed": applied to the next watch event
@@ -306,7 +307,8 @@ class ApiHandler(BaseHTTPRequestHandler):
                 delay = st.delay_ms / 1000.0
                 if st.delay_n > 0:
                     st.delay_n -= 1
-            fail = st.fail_n > 0 and st.fail_match in self.path
+            fail = st.fail_n > 0 and st.fail_match in self.path and \
+                st.fail_method in ("", self.command)
             if fail:
                 st.fail_n -= 1
                 code, ra = st.fail_code, st.retry_after
@@ -314,7 +316,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             time.sleep(delay)
         if fail:
             extra = {"Retry-After": str(ra)} if ra is not None else None
-            reason = "TooManyRequests" if code == 429 else "InternalError"
+            reason = {429: "TooManyRequests", 409: "Conflict"}.get(code, "InternalError")
             self.read_body_quiet()
             self.send_error_status(ApiError(code, reason, "injected failure"), extra)
             return True
@@ -618,6 +620,7 @@ class AdminHandler(BaseHTTPRequestHandler):
                     st.fail_code = int(q.get("code", 500))
                     st.retry_after = q.get("retry_after")
                     st.fail_match = q.get("match", "")
+                    st.fail_method = q.get("method", "")
                 if "delay_ms" in q:
                     st.delay_ms, st.delay_n = int(q["delay_ms"]), int(q.get("delay_n", -1))
                 if "drop_after" in q:

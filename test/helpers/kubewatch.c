@@ -33,6 +33,7 @@ struct kw {
 	size_t n_ann;
 	char *event_spec;
 	unsigned event_count;
+	bool event_distinct;      /* event_count different notes instead of one note repeated */
 	const char *lease_name, *lease_holder;
 	unsigned lease_duration;
 	bool lease_release, exit_after;
@@ -97,7 +98,8 @@ static void dump(struct kw *kw)
 	if (kw->dump) {
 		for (int k = 0; k < KOBJ_KIND_COUNT; k++)
 			store_foreach(source_store(kw->s), (enum kobj_kind)k, collect, &ls);
-		qsort(ls.v, ls.n, sizeof *ls.v, cmp_line);
+		if (ls.n)
+			qsort(ls.v, ls.n, sizeof *ls.v, cmp_line);
 		m = open_memstream(&buf, &len);
 		for (size_t i = 0; i < ls.n; i++) {
 			fprintf(m, "%s\n", ls.v[i]);
@@ -180,8 +182,12 @@ static void do_writes(struct kw *kw)
 			*note++ = '\0';
 			*slash = '\0';
 			o = store_get(source_store(kw->s), KOBJ_SERVICE, spec, slash + 1);
-			for (unsigned i = 0; o && i < kw->event_count; i++)
-				source_event(kw->s, o, "Normal", reason, note);
+			for (unsigned i = 0; o && i < kw->event_count; i++) {
+				char n2[512];
+				snprintf(n2, sizeof n2, "%s%s%u", note, kw->event_distinct ? " #" : "",
+					 kw->event_distinct ? i : 0);
+				source_event(kw->s, o, "Normal", reason, kw->event_distinct ? n2 : note);
+			}
 			result(kw, "event", o ? 0 : -1, o ? NULL : "no such service in the cache");
 		}
 		free(spec);
@@ -276,7 +282,7 @@ static void usage(void)
 		"  [--lease-ns NS] [--dump F] [--stats F] [--ready F] [--timeout S]\n"
 		"  [--leader-elect LEASE --identity ID --leader-file F [--lease-duration S]]\n"
 		"  [--patch NS/NAME [--ingress IP]... [--annotate K=V|K-]...]\n"
-		"  [--event NS/NAME:REASON:NOTE [--event-count N]]\n"
+		"  [--event NS/NAME:REASON:NOTE [--event-count N] [--event-distinct]]\n"
 		"  [--lease-renew NAME --holder H [--lease-duration S] | --lease-release NAME --holder H]\n"
 		"  [--result F] [--exit-after-writes] [--log-level L]\n");
 	exit(2);
@@ -319,6 +325,7 @@ int main(int argc, char **argv)
 		{ "annotate", required_argument, 0, 'a' },
 		{ "event", required_argument, 0, 'e' },
 		{ "event-count", required_argument, 0, 'c' },
+		{ "event-distinct", no_argument, 0, 'E' },
 		{ "lease-renew", required_argument, 0, 'R' },
 		{ "lease-release", required_argument, 0, 'X' },
 		{ "holder", required_argument, 0, 'H' },
@@ -381,6 +388,7 @@ int main(int argc, char **argv)
 		}
 		case 'e': kw.event_spec = optarg; break;
 		case 'c': kw.event_count = (unsigned)atoi(optarg); break;
+		case 'E': kw.event_distinct = true; break;
 		case 'R': kw.lease_name = optarg; break;
 		case 'X': kw.lease_name = optarg; kw.lease_release = true; break;
 		case 'H': kw.lease_holder = optarg; break;
