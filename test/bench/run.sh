@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The `make bench` runner: runs each benchmark program (every executable build/bench/*, or the
+# programs given as arguments) and passes its output through. Each program prints lines
+# "bench NAME: FIGURE UNIT (baseline FIGURE UNIT, ratio X)" and '#' lines that explain them.
+# Builds nothing. Exits 1 if a program fails or prints no bench line.
+set -u
+cd "$(dirname "$0")/../.."
+if [ $# -gt 0 ]; then
+	progs=("$@")
+else
+	progs=()
+	for p in build/bench/*; do
+		[ -f "$p" ] && [ -x "$p" ] && progs+=("$p")
+	done
+fi
+if [ ${#progs[@]} -eq 0 ]; then
+	echo "no benchmark programs in build/bench (build them first)" >&2
+	exit 1
+fi
+status=0
+for p in "${progs[@]}"; do
+	out=$("$p")
+	rc=$?
+	printf '%s\n' "$out"
+	if [ "$rc" -ne 0 ]; then
+		echo "bench $(basename "$p"): FAILED (exit status $rc)" >&2
+		status=1
+	elif ! printf '%s\n' "$out" | grep -qE '^bench [^:]+: [^ ]+ [^ ]+ \(baseline [^ ]+ [^,]+, ratio [^)]+\)$'; then
+		echo "bench $(basename "$p"): printed no well-formed bench line" >&2
+		status=1
+	fi
+done
+exit $status
