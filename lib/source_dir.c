@@ -206,8 +206,16 @@ static char *read_file(const char *path, size_t *len)
 	if (fd < 0)
 		return NULL;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_FILE_BYTES) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+	int e = 0;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (S_ISDIR(st.st_mode))
+		e = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	else if ((size_t)st.st_size > MAX_FILE_BYTES)
+		e = EFBIG;
+	if (e) {
 		close(fd);
 		errno = e;
 		return NULL;
@@ -229,7 +237,7 @@ static char *read_file(const char *path, size_t *len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int e = errno;
+			e = errno;
 			free(buf);
 			close(fd);
 			errno = e;
@@ -422,6 +430,7 @@ static void process_file(struct dirsrc *d, const char *rel)
 	char *full = xasprintf("%s/%s", d->path, rel);
 	const char *base = strrchr(rel, '/');
 	size_t len = 0;
+	errno = ENOENT; /* a name that is not a manifest counts as gone */
 	char *data = manifest_name(base ? base + 1 : rel) ? read_file(full, &len) : NULL;
 	if (!data) {
 		if (errno != ENOENT && errno != EISDIR && errno != 0)
@@ -1345,9 +1354,12 @@ static void dir_free(void *impl)
 void *source_dir_new(struct source *s, const char *path)
 {
 	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_error("dir source: %s: %s", path,
-			  errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+	if (stat(path, &st) < 0) {
+		log_error("dir source: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("dir source: %s: not a directory", path);
 		return NULL;
 	}
 	struct dirsrc *d = calloc(1, sizeof *d);
