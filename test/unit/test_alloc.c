@@ -1237,6 +1237,61 @@ static void test_hold_and_pool_change(void **state)
 	fx_free(f);
 }
 
+/* ---------- pools from the config loader ---------- */
+
+static void test_from_config_yaml(void **state)
+{
+	static const char yaml[] =
+		"apiVersion: metallb.io/v1beta1\n"
+		"kind: IPAddressPool\n"
+		"metadata: {name: zz-generic, namespace: metallb-system}\n"
+		"spec:\n"
+		"  addresses: [192.168.9.0/24]\n"
+		"---\n"
+		"apiVersion: metallb.io/v1beta1\n"
+		"kind: IPAddressPool\n"
+		"metadata: {name: team, namespace: metallb-system}\n"
+		"spec:\n"
+		"  addresses: [192.168.20.0/24, 'fd00::10-fd00::1f']\n"
+		"  avoidBuggyIPs: true\n"
+		"  serviceAllocation:\n"
+		"    priority: 50\n"
+		"    namespaces: [namespace-a]\n"
+		"    namespaceSelectors:\n"
+		"      - matchLabels: {foo: bar}\n"
+		"    serviceSelectors:\n"
+		"      - matchExpressions:\n"
+		"          - {key: app, operator: In, values: [web, api]}\n";
+	struct config *c = NULL;
+	struct cfg_diags d = { 0 };
+	if (config_load_buf("pools.yaml", yaml, sizeof(yaml) - 1, &c, &d) != 0) {
+		cfg_diags_print(&d, stderr);
+		fail_msg("config did not load");
+	}
+	cfg_diags_free(&d);
+	struct fx *f = calloc(1, sizeof(*f));
+	f->a = alloc_new();
+	assert_int_equal(alloc_set_pools(f->a, c->pools, c->n_pools, NULL, NULL, 0), 0);
+	struct treq t;
+	req(&t, "namespace-a/s1");
+	svc_label(&t, "app", "api");
+	expect(f, &t, ALLOC_OK, "192.168.20.1", NULL); /* .0 skipped: avoidBuggyIPs */
+	req(&t, "other/s2");
+	ns_label(&t, "foo", "bar");
+	svc_label(&t, "app", "web");
+	dual(&t, ALLOC_REQUIRE_DUAL, AF_INET6);
+	expect(f, &t, ALLOC_OK, "fd00::10", "192.168.20.2");
+	req(&t, "other/s3"); /* twin: namespace neither listed nor selected */
+	svc_label(&t, "app", "web");
+	expect(f, &t, ALLOC_OK, "192.168.9.0", NULL);
+	req(&t, "namespace-a/s4"); /* twin: namespace fine, service labels not */
+	svc_label(&t, "app", "db");
+	expect(f, &t, ALLOC_OK, "192.168.9.1", NULL);
+	alloc_free(f->a);
+	free(f);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1269,6 +1324,7 @@ int main(void)
 		cmocka_unit_test(test_property_any_order),
 		cmocka_unit_test(test_v6_64_100k),
 		cmocka_unit_test(test_hold_and_pool_change),
+		cmocka_unit_test(test_from_config_yaml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
