@@ -118,8 +118,9 @@ static void on_renewed(void *arg, int status, const char *err)
 		return;
 	}
 	if (le->leading) {
-		/* Someone else holds it: they judged our lease expired, so step down now. A failed
-		 * write is retried until the deadline, which ends before the lease can expire. */
+		/* Someone else holds it (backends say "held by" in that answer): they judged our
+		 * lease expired, so step down now. A failed write is retried until the deadline,
+		 * which ends before the lease can expire for the others. */
 		if (err && strstr(err, "held by"))
 			stop_leading(le, err);
 		else if (now - le->last_ok_ms >= le->deadline_ms)

@@ -693,7 +693,8 @@ static void on_lease_read(void *arg, const struct kube_resp *r)
 	} else if (ours || free_ || expired) {
 		if (!ours) {
 			set_str(spec, "acquireTime", t);
-			set_num(spec, "leaseTransitions", lease->u.lease.transitions + (free_ ? 0 : 1));
+			/* like client-go: every change of holder is a transition */
+			set_num(spec, "leaseTransitions", lease->u.lease.transitions + 1);
 		}
 		set_str(spec, "holderIdentity", op->holder);
 		set_num(spec, "leaseDurationSeconds", op->duration_s);

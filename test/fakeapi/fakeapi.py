@@ -538,7 +538,21 @@ class ApiHandler(BaseHTTPRequestHandler):
 
 
 class AdminHandler(BaseHTTPRequestHandler):
-    """Test control: plain HTTP, 127.0.0.1 only."""
+    """Test control: plain HTTP, 127.0.0.1 only. POST (or GET) to:
+    /apply            body: an object, a list, or {"items": [...]}: create or replace (status too)
+    /delete           ?kind=&ns=&name=
+    /bulk             ?kind=Service|Node|Namespace|EndpointSlice&n=&prefix=&ns=: generated objects
+    /touch            ?kind=&n=[&ns=]: change a label on the first n objects
+    /fault            ?fail=N&code=500|429|409[&retry_after=S][&match=SUBSTR][&method=M]
+                      ?delay_ms=D[&delay_n=N]  ?drop_after=N (cut every watch after N events)
+                      ?bad=truncated|malformed (the next watch event)  ?compact=1 (expire all
+                      resourceVersions)  ?kill_watches=1  ?bookmark_s=S
+    /tokens           ?set=a,b: the accepted bearer tokens
+    /truth            ?kinds=Service,Node[&ns=]: "Kind ns/name rv=N" lines, sorted
+    /obj, /list       ?kind=&ns=[&name=]: objects as JSON
+    /log              every API request: [time, method, path, status]
+    /save             ?path=: the objects and the resourceVersion, for a restart with --state
+    /stats            rv, open watches, request count"""
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):

@@ -295,7 +295,7 @@ check "client certificate: cache equals the truth" converged CERT 10 Service
 stop_kw CERT
 
 # ---------- status patch and annotations ----------
-"$KW" --kubeconfig "$T/kc-token" --patch default/svc-0 --ingress 192.0.2.10 --ingress 2001:db8::10 \
+timeout 60 "$KW" --kubeconfig "$T/kc-token" --patch default/svc-0 --ingress 192.0.2.10 --ingress 2001:db8::10 \
 	--annotate barelb.io/ip-allocated-from-pool=pool-a --result "$T/patch.res" \
 	--exit-after-writes --timeout 30 >"$T/patch.log" 2>&1
 check "patch: done without error" grep -qx "patch ok" "$T/patch.res"
@@ -306,21 +306,21 @@ check "patch: annotation on the server" \
 	[ "$(echo "$obj" | jget 'o["metadata"]["annotations"]["barelb.io/ip-allocated-from-pool"]')" = pool-a ]
 check "patch: spec untouched" [ "$(echo "$obj" | jget 'o["spec"]["type"]')" = LoadBalancer ]
 check "patch: the watching cache sees it" converged A 10
-"$KW" --kubeconfig "$T/kc-token" --patch default/svc-0 --annotate barelb.io/ip-allocated-from-pool- \
+timeout 60 "$KW" --kubeconfig "$T/kc-token" --patch default/svc-0 --annotate barelb.io/ip-allocated-from-pool- \
 	--result "$T/patch2.res" --exit-after-writes --timeout 30 >"$T/patch2.log" 2>&1
 obj=$(curl -sS -m 10 "http://127.0.0.1:$APORT/obj?kind=Service&ns=default&name=svc-0")
 check "patch: annotation and ingress removed" \
 	[ "$(echo "$obj" | jget '("barelb.io/ip-allocated-from-pool" in o["metadata"].get("annotations", {}), "ingress" in o["status"]["loadBalancer"])')" = "(False, False)" ]
 
 # ---------- Events ----------
-"$KW" --kubeconfig "$T/kc-token" --event "default/svc-1:AllocationFailed:no pool has a free address" \
+timeout 60 "$KW" --kubeconfig "$T/kc-token" --event "default/svc-1:AllocationFailed:no pool has a free address" \
 	--event-count 5 --exit-after-writes --timeout 30 >"$T/ev.log" 2>&1
 evs=$(curl -sS -m 10 "http://127.0.0.1:$APORT/list?kind=Event&ns=default")
 check "events: 5 repeats aggregated into one Event with series.count 5" \
 	[ "$(echo "$evs" | jget '[(e["reason"], e.get("series", {}).get("count")) for e in o["items"]]')" = "[('AllocationFailed', 5)]" ]
 check "events: regarding, note, type, reporting fields, MicroTime" \
 	[ "$(echo "$evs" | jget 'all([e["regarding"]["name"] == "svc-1", e["regarding"]["kind"] == "Service", e["note"] == "no pool has a free address", e["type"] == "Normal", e["reportingController"] != "", e["reportingInstance"] != "", e["action"] != "", len(e["eventTime"]) == 27] for e in o["items"])')" = True ]
-"$KW" --kubeconfig "$T/kc-token" --event "default/svc-2:Flood:note" --event-count 40 --event-distinct \
+timeout 60 "$KW" --kubeconfig "$T/kc-token" --event "default/svc-2:Flood:note" --event-count 40 --event-distinct \
 	--exit-after-writes --timeout 30 >"$T/ev2.log" 2>&1
 nflood=$(curl -sS -m 10 "http://127.0.0.1:$APORT/list?kind=Event&ns=default" |
 	jget 'sum(1 for e in o["items"] if e["reason"] == "Flood")')
@@ -332,7 +332,7 @@ check "events: 40 distinct Events at once are rate-limited ($nflood written, wan
 lease() { # RESULTFILE args...
 	local r=$1; shift
 	rm -f "$r"
-	"$KW" --kubeconfig "$T/kc-token" --kinds lease --lease-ns barelb-system "$@" --result "$r" \
+	timeout 60 "$KW" --kubeconfig "$T/kc-token" --kinds lease --lease-ns barelb-system "$@" --result "$r" \
 		--exit-after-writes --timeout 30 >>"$T/lease.log" 2>&1
 	cat "$r" 2>/dev/null
 }
