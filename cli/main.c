@@ -24,7 +24,10 @@ int main(int argc, char **argv)
 	while (i < argc && argv[i][0] == '-') {
 		if ((strcmp(argv[i], "--control") == 0 || strcmp(argv[i], "-o") == 0) && i + 1 < argc)
 			i += 2;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("barelbctl %s\n", BARELB_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
 		} else {

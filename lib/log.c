@@ -43,6 +43,8 @@ uint64_t mono_ns(void)
 }
 
 static void vlog(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vlog(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
 {
 	char ts[40], line[2048];
 	struct timespec now;
