@@ -362,7 +362,7 @@ r=$(lease "$T/l.res" --lease-release L1 --holder alpha)
 check "lease: release by the holder clears it" [ "$r/$(holder L1)" = "lease-release ok/None" ]
 check "lease: a released lease is taken at once" [ "$(lease "$T/l.res" --lease-renew L1 --holder beta)" = "lease-renew ok" ]
 
-# ---------- leader election ----------
+# ---------- leader election (kube, and dir: since it only uses the source's lease calls) ----------
 leader_state() { cat "$T/$1.leader" 2>/dev/null; }
 wait_leading() { # NAME SECONDS
 	local i
@@ -372,40 +372,50 @@ wait_leading() { # NAME SECONDS
 	done
 	return 1
 }
-elect() { # NAME
-	start_kw "$1" --kubeconfig "$T/kc-token" --kinds lease --lease-ns barelb-system \
-		--leader-elect barelb-controller --identity "$1" --leader-file "$T/$1.leader"
+leader_suite() { # LABEL PREFIX source args...
+	local label=$1 x=${2}X y=${2}Y took t0 yrc; shift 2
+	start_kw "$x" "$@" --kinds lease --lease-ns barelb-system --leader-elect barelb-controller \
+		--identity "$x" --leader-file "$T/$x.leader"
+	check "leader ($label): the first candidate leads" wait_leading "$x" 10
+	start_kw "$y" "$@" --kinds lease --lease-ns barelb-system --leader-elect barelb-controller \
+		--identity "$y" --leader-file "$T/$y.leader"
+	sleep 4
+	check "leader ($label): exactly one leads" [ "$(leader_state "$x")/$(leader_state "$y")" = leading/standby ]
+	kill -9 "${KWPID[$x]}"; wait "${KWPID[$x]}" 2>/dev/null
+	t0=$(date +%s%N)
+	if wait_leading "$y" 25; then
+		took=$((($(date +%s%N) - t0) / 1000000))
+		# Worst case: the leader renewed just before dying, the standby saw that record up
+		# to one retry period (2 s) later and polls every 2 s: 15 + 2 + 2 s, plus slack.
+		check "leader ($label): the standby took over ${took} ms after the leader died (<= 20 s)" [ "$took" -le 20000 ]
+	else
+		not_ok "leader ($label): the standby took over after the leader died"
+	fi
+	start_kw "$x" "$@" --kinds lease --lease-ns barelb-system --leader-elect barelb-controller \
+		--identity "$x" --leader-file "$T/$x.leader"
+	sleep 3
+	check "leader ($label): a restarted candidate stays standby" [ "$(leader_state "$x")" = standby ]
+	t0=$(date +%s%N)
+	stop_kw "$y"
+	yrc=$?
+	if wait_leading "$x" 10; then
+		took=$((($(date +%s%N) - t0) / 1000000))
+		check "leader ($label): SIGTERM releases, the standby leads ${took} ms later (<= 5 s)" [ "$took" -le 5000 ]
+	else
+		not_ok "leader ($label): SIGTERM releases and the standby leads"
+	fi
+	check "leader ($label): the released leader exits cleanly" [ "$yrc" = 0 ]
+	if [ "$label" = kube ]; then
+		check "leader (kube): the Lease on the server names the new leader" [ "$(holder barelb-controller)" = "$x" ]
+		stop_kw "$x"
+		check "leader (kube): after SIGTERM the Lease has no holder" [ "$(holder barelb-controller)" = None ]
+	else
+		stop_kw "$x"
+	fi
 }
-elect X
-check "leader: the first candidate leads" wait_leading X 10
-elect Y
-sleep 4
-check "leader: exactly one leads" [ "$(leader_state X)/$(leader_state Y)" = leading/standby ]
-kill -9 "${KWPID[X]}"; wait "${KWPID[X]}" 2>/dev/null
-t0=$(date +%s%N)
-if wait_leading Y 25; then
-	took=$((($(date +%s%N) - t0) / 1000000))
-	# Worst case: the leader renewed just before dying, the standby saw that record up to one
-	# retry period (2 s) later, and polls every 2 s: 15 + 2 + 2 s, plus slack for ASan.
-	check "leader: the standby took over ${took} ms after the leader died (<= 20 s)" [ "$took" -le 20000 ]
-else
-	not_ok "leader: the standby took over after the leader died"
-fi
-elect X
-sleep 3
-check "leader: a restarted candidate stays standby" [ "$(leader_state X)" = standby ]
-t0=$(date +%s%N)
-stop_kw Y
-yrc=$?
-if wait_leading X 10; then
-	took=$((($(date +%s%N) - t0) / 1000000))
-	check "leader: SIGTERM releases, the standby leads ${took} ms later (<= 5 s)" [ "$took" -le 5000 ]
-else
-	not_ok "leader: SIGTERM releases and the standby leads"
-fi
-check "leader: the released leader exits cleanly" [ "$yrc" = 0 ]
-check "leader: the lease names the new leader" [ "$(holder barelb-controller)" = X ]
-stop_kw X
+leader_suite kube K --kubeconfig "$T/kc-token"
+mkdir -p "$T/state"
+leader_suite dir D --source "dir:$T/state"
 
 # ---------- the long-running watcher ends cleanly (ASan: no leak, no error) ----------
 check "kubewatch A is still converged at the end" converged A 10
