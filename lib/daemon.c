@@ -18,7 +18,7 @@
 enum {
 	OPT_CONFIG = 256, OPT_SOURCE, OPT_KUBECONFIG, OPT_LBCLASS, OPT_METRICS, OPT_CONTROL,
 	OPT_LOGLEVEL, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_HELP, OPT_NODE, OPT_ONCE, OPT_LEADER,
-	OPT_NAMESPACE,
+	OPT_NAMESPACE, OPT_LEASE_DURATION, OPT_LEASE_RENEW,
 };
 
 static void usage(const struct daemon_opts *o, FILE *f)
@@ -38,7 +38,11 @@ static void usage(const struct daemon_opts *o, FILE *f)
 		o->prog, o->speaker ? " [--node NAME]" : "", o->speaker ? "" : " [--leader-elect]", o->prog,
 		DAEMON_DEFAULT_CONFIG);
 	if (o->speaker)
-		fprintf(f, "  --node NAME         this node's name (default $NODE_NAME)\n");
+		fprintf(f, "  --node NAME         this node's name (default $NODE_NAME)\n"
+			   "  --lease-duration S  a speaker is dead S seconds after its last Lease renewal\n"
+			   "                      (default %u)\n"
+			   "  --lease-renew MS    renew this speaker's Lease every MS milliseconds (default %u)\n",
+			DAEMON_LEASE_DURATION_S, DAEMON_LEASE_RENEW_MS);
 	else
 		fprintf(f, "  --leader-elect      run only while holding the barelb-controller Lease\n");
 }
@@ -61,11 +65,15 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "exit-after-load", no_argument, NULL, OPT_ONCE },
 		{ "leader-elect", no_argument, NULL, OPT_LEADER },
 		{ "namespace", required_argument, NULL, OPT_NAMESPACE },
+		{ "lease-duration", required_argument, NULL, OPT_LEASE_DURATION },
+		{ "lease-renew", required_argument, NULL, OPT_LEASE_RENEW },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	o->config = DAEMON_DEFAULT_CONFIG;
+	o->lease_duration_s = DAEMON_LEASE_DURATION_S;
+	o->lease_renew_ms = DAEMON_LEASE_RENEW_MS;
 	o->source = "kube";
 	o->level = LOG_INFO;
 	o->metrics = ":7472";
@@ -93,6 +101,24 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		case OPT_CONTROL: o->control = optarg; break;
 		case OPT_ONCE: o->run_once = true; break;
 		case OPT_NAMESPACE: o->namespace = optarg; break;
+		case OPT_LEASE_DURATION:
+		case OPT_LEASE_RENEW: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!o->speaker)
+				goto bad;
+			if (*end || end == optarg || v == 0 || v > 3600000) {
+				fprintf(stderr, "%s: --%s: expected a positive whole number, got \"%s\"\n",
+					o->prog, c == OPT_LEASE_RENEW ? "lease-renew" : "lease-duration",
+					optarg);
+				return 2;
+			}
+			if (c == OPT_LEASE_RENEW)
+				o->lease_renew_ms = (uint32_t)v;
+			else
+				o->lease_duration_s = (uint32_t)v;
+			break;
+		}
 		case OPT_LEADER:
 			if (o->speaker)
 				goto bad;

@@ -11,6 +11,9 @@
 
 #define BARELB_VERSION "0.1.0"
 #define DAEMON_DEFAULT_CONFIG "/etc/barelb/config.yaml"
+/* Speaker liveness defaults (README "Failover" explains the choice). */
+#define DAEMON_LEASE_DURATION_S 3
+#define DAEMON_LEASE_RENEW_MS 1000
 
 struct config;
 struct loop;
@@ -32,6 +35,8 @@ struct daemon_opts {
 	                         * barelb-system) */
 	const char *identity;   /* leader-election identity: $POD_NAME, else the host name */
 	char identity_buf[256];
+	uint32_t lease_duration_s; /* --lease-duration SECONDS (speaker) */
+	uint32_t lease_renew_ms;   /* --lease-renew MS (speaker) */
 };
 
 /* Parse argv. Returns -1 to go on running, or an exit status (0 for --help/--version/a valid

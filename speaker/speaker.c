@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* speaker: decides, for every LoadBalancer Service with an IP, whether this node announces it, and
+ * drives the layer-2 responder accordingly.
+ *
+ * Inputs: Services, EndpointSlices, Nodes and speaker Leases from the source; the config's pools and
+ * L2Advertisements; the node's interfaces. Each change marks the Services it can affect (a Service
+ * or its slices: that Service; a Node, a Lease or the config: all); a zero-delay timer then
+ * re-runs the pure election (elect.c) for the marked Services only, and the union of what this
+ * node owns is handed to the responder per interface. Never withdraws because the API is
+ * unreachable: the source keeps its cache then, so nothing changes. */
+#include "speaker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "barelb/config.h"
+#include "barelb/log.h"
+#include "barelb/loop.h"
+#include "barelb/source.h"
+#include "barelb/store.h"
+#include "barelb/strmap.h"
+#include "elect.h"
+#include "iface.h"
+#include "l2/responder.h"
+#include "liveness.h"
+
+#define ANN_POOL_OUT "barelb.io/ip-allocated-from-pool"
+
+/* What this node does for one Service. */
+struct svc_state {
+	bool owned;
+	enum elect_reason reason;
+	char *owner;           /* NULL if none */
+	addr_t ips[2];
+	size_t n_ips;
+	bool all_ifaces;
+	char **ifnames;
+	size_t n_ifnames;
+};
+
+struct speaker {
+	const struct daemon_opts *o;
+	struct loop *l;
+	const struct config *cfg;
+	struct source *src;
+	struct liveness *live;
+	struct iface_table *ifaces;
+	struct responder *resp;
+	struct strmap *state;  /* "ns/name" → struct svc_state */
+	struct strmap *dirty;  /* "ns/name" → (void *)1 */
+	bool all_dirty;
+	bool synced;
+	bool stopping;
+	struct loop_timer *work;
+};
+
+static void state_free(void *p)
+{
+	struct svc_state *st = p;
+
+	if (!st)
+		return;
+	free(st->owner);
+	for (size_t i = 0; i < st->n_ifnames; i++)
+		free(st->ifnames[i]);
+	free(st->ifnames);
+	free(st);
+}
+
+static void kick(struct speaker *s)
+{
+	if (s->synced && !s->stopping && !loop_timer_pending(s->work))
+		loop_timer_arm(s->work, 0);
+}
+
+static void mark(struct speaker *s, const char *key)
+{
+	strmap_put(s->dirty, key, (void *)1);
+	kick(s);
+}
+
+static void mark_all(struct speaker *s)
+{
+	s->all_dirty = true;
+	kick(s);
+}
+
+static bool is_ours(const struct speaker *s, const struct kobj *svc)
+{
+	const char *want = s->o->lb_class;
+
+	if (!svc || svc->u.svc.type != SVC_LOAD_BALANCER || svc->u.svc.n_ingress == 0)
+		return false;
+	if (want && *want)
+		return svc->u.svc.lb_class && strcmp(svc->u.svc.lb_class, want) == 0;
+	return svc->u.svc.lb_class == NULL;
+}
+
+/* The pool a Service's IPs came from: the controller's annotation, else the pool holding the first
+ * ingress IP. */
+static const struct cfg_pool *pool_of(const struct speaker *s, const struct kobj *svc)
+{
+	const char *name = kmeta_annotation(&svc->meta, ANN_POOL_OUT);
+	const struct cfg_pool *p;
+
+	if (!name)
+		name = kmeta_annotation(&svc->meta, "metallb.io/ip-allocated-from-pool");
+	if (name && (p = config_find_pool(s->cfg, name)))
+		return p;
+	for (size_t i = 0; i < s->cfg->n_pools; i++)
+		for (size_t j = 0; j < s->cfg->pools[i].n_cidrs; j++)
+			if (prefix_contains(&s->cfg->pools[i].cidrs[j], &svc->u.svc.ingress[0]))
+				return &s->cfg->pools[i];
+	return NULL;
+}
+
+static bool ad_selects_pool(const struct cfg_l2adv *ad, const struct cfg_pool *p)
+{
+	if (ad->n_pools == 0 && ad->n_pool_selectors == 0)
+		return true; /* no pool reference: every pool */
+	for (size_t i = 0; i < ad->n_pools; i++)
+		if (strcmp(ad->pools[i], p->name) == 0)
+			return true;
+	return ad->n_pool_selectors &&
+	       cfg_selectors_match_any(ad->pool_selectors, ad->n_pool_selectors, p->labels, p->n_labels);
+}
+
+/* ---- gathering the election's inputs ---- */
+
+struct gather {
+	const struct speaker *s;
+	const char *ns, *name;
+	const struct endpointslice **slices;
+	size_t n_slices, cap_slices;
+	struct elect_node *nodes;
+	size_t n_nodes, cap_nodes;
+	const addr_t *ips;
+	size_t n_ips;
+	const char *self_key;
+	bool shared;
+};
+
+static void gather_slice(const struct kobj *o, void *arg)
+{
+	struct gather *g = arg;
+
+	if (!o->u.eps.service_name || strcmp(o->u.eps.service_name, g->name) != 0 ||
+	    strcmp(o->meta.namespace ? o->meta.namespace : "", g->ns) != 0)
+		return;
+	if (g->n_slices == g->cap_slices) {
+		g->cap_slices = g->cap_slices ? g->cap_slices * 2 : 4;
+		g->slices = realloc(g->slices, g->cap_slices * sizeof *g->slices);
+		if (!g->slices)
+			abort();
+	}
+	g->slices[g->n_slices++] = &o->u.eps;
+}
+
+static void add_node(struct gather *g, const char *name, const struct kobj *o)
+{
+	if (g->n_nodes == g->cap_nodes) {
+		g->cap_nodes = g->cap_nodes ? g->cap_nodes * 2 : 8;
+		g->nodes = realloc(g->nodes, g->cap_nodes * sizeof *g->nodes);
+		if (!g->nodes)
+			abort();
+	}
+	g->nodes[g->n_nodes++] = (struct elect_node){
+		.name = name,
+		.labels = o ? o->meta.labels : NULL,
+		.n_labels = o ? o->meta.n_labels : 0,
+		.network_unavailable = o ? o->u.node.network_unavailable : false,
+		.alive = liveness_alive(g->s->live, name),
+	};
+}
+
+static void gather_node(const struct kobj *o, void *arg)
+{
+	add_node(arg, o->meta.name, o);
+}
+
+/* A speaker with a Lease but no Node object (a state directory without Node manifests) still
+ * counts, with no labels. */
+static void gather_lease_only(const char *node, void *arg)
+{
+	struct gather *g = arg;
+
+	if (!store_get(source_store(g->s->src), KOBJ_NODE, NULL, node))
+		add_node(g, node, NULL);
+}
+
+static void gather_sharing(const struct kobj *o, void *arg)
+{
+	struct gather *g = arg;
+	char key[512];
+
+	if (g->shared || o->u.svc.type != SVC_LOAD_BALANCER)
+		return;
+	if (strcmp(kobj_key(o, key, sizeof key), g->self_key) == 0)
+		return;
+	for (size_t i = 0; i < o->u.svc.n_ingress; i++)
+		for (size_t j = 0; j < g->n_ips; j++)
+			if (addr_eq(&o->u.svc.ingress[i], &g->ips[j]))
+				g->shared = true;
+}
+
+static struct svc_state *decide(struct speaker *s, const char *key, const struct kobj *svc)
+{
+	const struct store *st = source_store(s->src);
+	const struct cfg_pool *pool;
+	const struct cfg_l2adv **ads = NULL;
+	size_t n_ads = 0;
+	struct gather g = { .s = s, .ns = svc->meta.namespace ? svc->meta.namespace : "",
+			    .name = svc->meta.name, .ips = svc->u.svc.ingress,
+			    .n_ips = svc->u.svc.n_ingress, .self_key = key };
+	struct elect_input in = { 0 };
+	struct elect_result res = { 0 };
+	struct svc_state *out = calloc(1, sizeof *out);
+
+	if (!out)
+		abort();
+	out->n_ips = svc->u.svc.n_ingress < 2 ? svc->u.svc.n_ingress : 2;
+	memcpy(out->ips, svc->u.svc.ingress, out->n_ips * sizeof(addr_t));
+	pool = pool_of(s, svc);
+	if (!pool) {
+		out->reason = ELECT_NO_ADVERTISEMENT;
+		return out;
+	}
+	ads = calloc(s->cfg->n_l2advs + 1, sizeof *ads);
+	if (!ads)
+		abort();
+	for (size_t i = 0; i < s->cfg->n_l2advs; i++)
+		if (ad_selects_pool(&s->cfg->l2advs[i], pool))
+			ads[n_ads++] = &s->cfg->l2advs[i];
+	store_foreach(st, KOBJ_ENDPOINTSLICE, gather_slice, &g);
+	store_foreach(st, KOBJ_NODE, gather_node, &g);
+	liveness_foreach(s->live, gather_lease_only, &g);
+	store_foreach(st, KOBJ_SERVICE, gather_sharing, &g);
+
+	in.svc_key = key;
+	in.svc_labels = svc->meta.labels;
+	in.n_svc_labels = svc->meta.n_labels;
+	in.ingress = svc->u.svc.ingress;
+	in.n_ingress = svc->u.svc.n_ingress;
+	in.etp = svc->u.svc.etp;
+	in.shares_ip = g.shared;
+	in.slices = g.slices;
+	in.n_slices = g.n_slices;
+	in.nodes = g.nodes;
+	in.n_nodes = g.n_nodes;
+	in.ads = ads;
+	in.n_ads = n_ads;
+	if (elect_l2(&in, &res) < 0)
+		abort();
+	out->reason = res.reason;
+	if (res.owner) {
+		out->owner = strdup(res.owner);
+		out->owned = strcmp(res.owner, s->o->node) == 0;
+	}
+	out->all_ifaces = res.all_interfaces;
+	if (res.n_interfaces) {
+		out->ifnames = calloc(res.n_interfaces, sizeof *out->ifnames);
+		for (size_t i = 0; out->ifnames && i < res.n_interfaces; i++)
+			out->ifnames[i] = strdup(res.interfaces[i]);
+		out->n_ifnames = res.n_interfaces;
+	}
+	elect_result_free(&res);
+	free(ads);
+	free(g.slices);
+	free(g.nodes);
+	return out;
+}
+
+/* ---- applying: owned IPs per interface ---- */
+
+struct per_if {
+	addr_t *ips;
+	size_t n, cap;
+};
+
+struct apply_ctx {
+	struct speaker *s;
+	struct per_if *pi; /* indexed like iface_at() */
+	size_t n_if;
+};
+
+static void per_if_add(struct per_if *p, const addr_t *ip)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->ips = realloc(p->ips, p->cap * sizeof *p->ips);
+		if (!p->ips)
+			abort();
+	}
+	p->ips[p->n++] = *ip;
+}
+
+static void apply_one(const char *key, void *val, void *arg)
+{
+	struct apply_ctx *a = arg;
+	struct svc_state *st = val;
+	(void)key;
+
+	if (!st->owned)
+		return;
+	for (size_t k = 0; k < st->n_ips; k++) {
+		for (size_t i = 0; i < a->n_if; i++) {
+			const struct iface *ifc = iface_at(a->s->ifaces, i);
+			bool want = false;
+
+			if (!iface_usable(ifc))
+				continue;
+			if (st->all_ifaces || st->n_ifnames == 0) {
+				/* Default: only interfaces whose configured subnet holds the IP, so a
+				 * multi-NIC node never answers on the wrong LAN. */
+				for (size_t p = 0; p < ifc->n_prefixes && !want; p++)
+					want = prefix_contains(&ifc->prefixes[p].net, &st->ips[k]);
+			} else {
+				for (size_t n = 0; n < st->n_ifnames && !want; n++)
+					want = strcmp(st->ifnames[n], ifc->name) == 0;
+			}
+			if (want)
+				per_if_add(&a->pi[i], &st->ips[k]);
+		}
+	}
+}
+
+static void apply(struct speaker *s)
+{
+	struct apply_ctx a = { .s = s, .n_if = iface_count(s->ifaces) };
+
+	a.pi = calloc(a.n_if + 1, sizeof *a.pi);
+	if (!a.pi)
+		abort();
+	if (!s->stopping)
+		strmap_foreach(s->state, apply_one, &a);
+	for (size_t i = 0; i < a.n_if; i++) {
+		const struct iface *ifc = iface_at(s->ifaces, i);
+		if (iface_usable(ifc) && ifc->has_mac) {
+			int rc = responder_set_owned(s->resp, ifc->index, a.pi[i].ips, a.pi[i].n);
+			if (rc == -ENOENT && a.pi[i].n) {
+				/* Interface not yet watched: start answering on it. */
+				if (responder_add_iface(s->resp, ifc->index, ifc->name, ifc->mac) == 0)
+					responder_set_owned(s->resp, ifc->index, a.pi[i].ips, a.pi[i].n);
+			}
+		}
+		free(a.pi[i].ips);
+	}
+	free(a.pi);
+}
+
+static void log_transition(const char *key, const struct svc_state *was, const struct svc_state *now,
+			   const char *self)
+{
+	char ip[ADDR_STRLEN] = "";
+
+	if (now->n_ips)
+		addr_format(&now->ips[0], ip, sizeof ip);
+	if (now->owned && (!was || !was->owned))
+		log_info("svc=%s msg=\"announcing\" ip=%s node=%s", key, ip, self);
+	else if (!now->owned && was && was->owned)
+		log_info("svc=%s msg=\"stopped announcing\" ip=%s owner=%s reason=%s", key, ip,
+			 now->owner ? now->owner : "none", elect_reason_name(now->reason));
+}
+
+static void work_one(const char *key, void *val, void *arg)
+{
+	struct speaker *s = arg;
+	char ns[256], name[256];
+	const char *slash = strchr(key, '/');
+	const struct kobj *svc;
+	struct svc_state *now = NULL, *was;
+	(void)val;
+
+	if (!slash || (size_t)(slash - key) >= sizeof ns || strlen(slash + 1) >= sizeof name)
+		return;
+	memcpy(ns, key, (size_t)(slash - key));
+	ns[slash - key] = 0;
+	strcpy(name, slash + 1);
+	svc = store_get(source_store(s->src), KOBJ_SERVICE, ns, name);
+	if (is_ours(s, svc) && s->cfg)
+		now = decide(s, key, svc);
+	was = strmap_get(s->state, key);
+	if (now) {
+		log_transition(key, was, now, s->o->node);
+		state_free(strmap_put(s->state, key, now));
+	} else if (was) {
+		if (was->owned)
+			log_info("svc=%s msg=\"stopped announcing\" reason=service-gone", key);
+		state_free(strmap_del(s->state, key));
+	}
+}
+
+static void collect_all(const struct kobj *o, void *arg)
+{
+	char key[512];
+	strmap_put(arg, kobj_key(o, key, sizeof key), (void *)1);
+}
+
+static void collect_state_keys(const char *key, void *val, void *arg)
+{
+	(void)val;
+	strmap_put(arg, key, (void *)1);
+}
+
+static void do_work(void *arg)
+{
+	struct speaker *s = arg;
+	struct strmap *todo = s->dirty;
+
+	s->dirty = strmap_new();
+	if (s->all_dirty) {
+		store_foreach(source_store(s->src), KOBJ_SERVICE, collect_all, todo);
+		/* and the ones we have state for, which may be gone from the store */
+		strmap_foreach(s->state, collect_state_keys, todo);
+		s->all_dirty = false;
+	}
+	strmap_foreach(todo, work_one, s);
+	strmap_free(todo, NULL);
+	apply(s);
+}
+
+/* ---- inputs ---- */
+
+static void on_changed(void *arg, enum source_event ev, const struct kobj *old,
+		       const struct kobj *now)
+{
+	struct speaker *s = arg;
+	const struct kobj *o = now ? now : old;
+	char key[512];
+
+	switch (o->kind) {
+	case KOBJ_SERVICE:
+		mark(s, kobj_key(o, key, sizeof key));
+		/* A shared IP changes the decision of every sharer. */
+		if ((old && old->u.svc.n_ingress) || (now && now->u.svc.n_ingress))
+			mark_all(s);
+		break;
+	case KOBJ_ENDPOINTSLICE:
+		if (o->u.eps.service_name) {
+			snprintf(key, sizeof key, "%s/%s", o->meta.namespace ? o->meta.namespace : "",
+				 o->u.eps.service_name);
+			mark(s, key);
+		}
+		break;
+	case KOBJ_NODE:
+		mark_all(s);
+		break;
+	case KOBJ_LEASE:
+		liveness_on_lease(s->live, ev, old, now);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_liveness(const char *node, bool alive, void *arg)
+{
+	struct speaker *s = arg;
+	(void)node;
+	(void)alive;
+	mark_all(s);
+}
+
+static void on_synced(void *arg)
+{
+	struct speaker *s = arg;
+
+	s->synced = true;
+	log_info("msg=\"cluster state synced\" services=%zu nodes=%zu",
+		 store_count(source_store(s->src), KOBJ_SERVICE),
+		 store_count(source_store(s->src), KOBJ_NODE));
+	liveness_start(s->live);
+	mark_all(s);
+}
+
+static void on_iface(const struct iface *ifc, enum iface_event ev, void *arg)
+{
+	struct speaker *s = arg;
+
+	if (ev == IFACE_REMOVED || !iface_usable(ifc))
+		responder_del_iface(s->resp, ifc->index);
+	else if (ev == IFACE_CHANGED)
+		responder_del_iface(s->resp, ifc->index); /* MAC or addresses: re-add on apply */
+	log_debug("iface=%s msg=\"interface %s\"", ifc->name,
+		  ev == IFACE_ADDED ? "added" : ev == IFACE_REMOVED ? "removed" : "changed");
+	/* Owned IPs follow the interface at once. */
+	if (s->synced)
+		apply(s);
+}
+
+struct speaker *speaker_new(const struct daemon_opts *o)
+{
+	struct speaker *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->o = o;
+	s->state = strmap_new();
+	s->dirty = strmap_new();
+	return s;
+}
+
+int speaker_start(struct loop *l, const struct config *cfg, void *arg)
+{
+	struct speaker *s = arg;
+	struct source_opts so = {
+		.kubeconfig = s->o->kubeconfig,
+		.kinds = (1u << KOBJ_SERVICE) | (1u << KOBJ_ENDPOINTSLICE) | (1u << KOBJ_NODE) |
+			 (1u << KOBJ_LEASE),
+		.lease_namespace = s->o->namespace,
+		.component = "barelb-speaker",
+		.node = s->o->node,
+	};
+	struct source_handlers h = { .changed = on_changed, .synced = on_synced, .arg = s };
+	struct liveness_opts lo = {
+		.node = s->o->node,
+		.duration_s = s->o->lease_duration_s,
+		.renew_ms = s->o->lease_renew_ms,
+		.changed = on_liveness,
+		.arg = s,
+	};
+
+	s->l = l;
+	s->cfg = cfg;
+	s->work = loop_timer_new(l, do_work, s);
+	s->resp = responder_new(l, NULL);
+	s->ifaces = iface_table_new(l, NULL, on_iface, s);
+	if (!s->resp || !s->ifaces) {
+		log_error("msg=\"cannot open the layer-2 responder or the interface table (needs "
+			  "CAP_NET_RAW and CAP_NET_ADMIN)\"");
+		return -1;
+	}
+	s->src = source_new(l, s->o->source, &so, &h);
+	if (!s->src)
+		return -1;
+	s->live = liveness_new(l, s->src, &lo);
+	if (!s->live)
+		return -1;
+	return source_start(s->src);
+}
+
+void speaker_config_changed(const struct config *cfg, void *arg)
+{
+	struct speaker *s = arg;
+
+	s->cfg = cfg;
+	mark_all(s);
+}
+
+void speaker_stop(void *arg, void (*done)(void *), void *done_arg)
+{
+	struct speaker *s = arg;
+
+	/* Stop answering first, then release the Lease so the next owner takes over at once. */
+	s->stopping = true;
+	if (s->ifaces && s->resp)
+		apply(s);
+	if (s->live)
+		liveness_leave(s->live, done, done_arg);
+	else
+		done(done_arg);
+}
+
+void speaker_free(struct speaker *s)
+{
+	if (!s)
+		return;
+	liveness_free(s->live);
+	source_free(s->src);
+	responder_free(s->resp);
+	iface_table_free(s->ifaces);
+	loop_timer_free(s->work);
+	strmap_free(s->state, state_free);
+	strmap_free(s->dirty, NULL);
+	free(s);
+}
