@@ -48,10 +48,12 @@ lab_up() {
 
 lab_speaker_start() {
 	local n=$1
-	rig_exec "$n" "$LAB_BIN/barelb-speaker" --node "$n" --config "$LAB/config.yaml" \
+	# Not through rig_exec: `func &` would fork a subshell and $! would not be the speaker.
+	ip netns exec "$(rig_ns "$n")" "$LAB_BIN/barelb-speaker" --node "$n" --config "$LAB/config.yaml" \
 		--source "dir:$LAB/state" ${LAB_LOGLEVEL:+--log-level $LAB_LOGLEVEL} \
 		${LAB_SPEAKER_ARGS:-} >>"$LAB/$n.log" 2>&1 &
 	echo $! >"$LAB/$n.pid"
+	disown $! 2>/dev/null
 	LAB_PIDS="$LAB_PIDS $!"
 }
 

@@ -118,6 +118,7 @@ rig_pod_http() {
 	ip netns exec "$(rig_ns "pod-$pod")" /usr/bin/python3 -m http.server "$port" --bind 0.0.0.0 \
 		--directory "$dir" >/dev/null 2>&1 &
 	echo $!
+	disown $! 2>/dev/null
 }
 
 # rig_dnat NODE LBIP PORT PODIP TARGETPORT: kube-proxy's job for one service port on one node.
