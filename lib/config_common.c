@@ -341,6 +341,48 @@ int cfg_get_string_list(struct cfg_ctx *c, const struct ynode *n, const char *fi
 	return rc;
 }
 
+/* ---------- duplicates ---------- */
+
+struct str_idx {
+	const char *s;
+	size_t i;
+};
+
+static int str_idx_cmp(const void *a, const void *b)
+{
+	const struct str_idx *x = a, *y = b;
+	int r = strcmp(x->s, y->s);
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+size_t *cfg_dup_index(const char *const *s, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	size_t *out = malloc(n * sizeof(*out));
+	struct str_idx *v = malloc(n * sizeof(*v));
+	if (!out || !v)
+		abort();
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = SIZE_MAX;
+		if (s[i])
+			v[k++] = (struct str_idx){s[i], i};
+	}
+	qsort(v, k, sizeof(*v), str_idx_cmp);
+	for (size_t i = 1; i < k; i++) {
+		size_t first = i - 1;
+		if (strcmp(v[i].s, v[first].s) != 0)
+			continue;
+		/* v[first] is either the run's first or already points at it */
+		out[v[i].i] = out[v[first].i] != SIZE_MAX ? out[v[first].i] : v[first].i;
+	}
+	free(v);
+	return out;
+}
+
 /* ---------- keys ---------- */
 
 static size_t edit_distance(const char *a, const char *b)
@@ -396,6 +438,15 @@ int cfg_check_keys(struct cfg_ctx *c, const struct ynode *map, const char *field
 	const char *sep = field && *field ? "." : "";
 	if (!field)
 		field = "";
+	const char **names = malloc((map->n_pairs ? map->n_pairs : 1) * sizeof(*names));
+	if (!names)
+		abort();
+	for (size_t i = 0; i < map->n_pairs; i++) {
+		const struct ynode *k = map->pairs[i].key;
+		names[i] = k->kind == YN_SCALAR && strlen(k->str) == k->len ? k->str : NULL;
+	}
+	size_t *dups = cfg_dup_index(names, map->n_pairs);
+	free(names);
 	for (size_t i = 0; i < map->n_pairs; i++) {
 		const struct ynode *k = map->pairs[i].key;
 		if (k->kind != YN_SCALAR || strlen(k->str) != k->len) {
@@ -404,17 +455,10 @@ int cfg_check_keys(struct cfg_ctx *c, const struct ynode *map, const char *field
 			bad++;
 			continue;
 		}
-		bool dup = false;
-		for (size_t j = 0; j < i && !dup; j++) {
-			const struct ynode *o = map->pairs[j].key;
-			if (o->kind == YN_SCALAR && o->len == k->len && memcmp(o->str, k->str, k->len) == 0) {
-				struct cfg_pos p = cfg_pos_of(c, o);
-				cfg_error(c, k, "%s%s%s: duplicate key (first at line %d)", field, sep,
-					  k->str, p.line);
-				dup = true;
-			}
-		}
-		if (dup) {
+		if (dups[i] != SIZE_MAX) {
+			struct cfg_pos p = cfg_pos_of(c, map->pairs[dups[i]].key);
+			cfg_error(c, k, "%s%s%s: duplicate key (first at line %d)", field, sep, k->str,
+				  p.line);
 			bad++;
 			continue;
 		}
@@ -431,6 +475,7 @@ int cfg_check_keys(struct cfg_ctx *c, const struct ynode *map, const char *field
 		else
 			cfg_error(c, k, "%s%s%s: unknown field", field, sep, k->str);
 	}
+	free(dups);
 	return bad;
 }
 
@@ -533,19 +578,18 @@ int cfg_get_labels(struct cfg_ctx *c, const struct ynode *n, const char *field,
 			rc = -1;
 			continue;
 		}
-		bool dup = false;
-		for (size_t j = 0; j < cnt && !dup; j++)
-			dup = strcmp(v[j].key, k->str) == 0;
-		if (dup) {
-			cfg_error(c, k, "%s: duplicate label key", f);
-			rc = -1;
-			continue;
-		}
 		v[cnt].key = arena_strdup(c->cfg->mem, k->str);
 		v[cnt].value = arena_strdup(c->cfg->mem, value);
 		cnt++;
 	}
 	qsort(v, cnt, sizeof(*v), label_cmp);
+	/* Equal keys are neighbours once sorted (a YAML duplicate key, or two spellings of one
+	 * key such as "a" and 'a'). */
+	for (size_t i = 1; i < cnt; i++)
+		if (strcmp(v[i].key, v[i - 1].key) == 0) {
+			cfg_error(c, n, "%s: label key \"%s\" is given twice", field, v[i].key);
+			rc = -1;
+		}
 	*out = v;
 	*n_out = cnt;
 	return rc;

@@ -44,20 +44,20 @@ static int get_name_list(struct cfg_ctx *c, const struct ynode *n, const char *f
 	if (cfg_get_string_list(c, n, field, out, n_out) < 0)
 		return -1;
 	int rc = 0;
+	size_t *dups = cfg_dup_index((const char *const *)*out, *n_out);
 	for (size_t i = 0; i < *n_out; i++) {
 		if (!(*out)[i][0]) {
 			cfg_error(c, n->items[i], "%s[%zu]: empty name, expected the name of an object",
 				  field, i);
 			rc = -1;
 		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp((*out)[i], (*out)[j]) == 0) {
-				cfg_error(c, n->items[i], "%s[%zu]: \"%s\" is listed twice", field, i,
-					  (*out)[i]);
-				rc = -1;
-				break;
-			}
+		if (dups[i] != SIZE_MAX) {
+			cfg_error(c, n->items[i], "%s[%zu]: \"%s\" is listed twice", field, i,
+				  (*out)[i]);
+			rc = -1;
+		}
 	}
+	free(dups);
 	*pos = positions(c, n, *n_out);
 	return rc;
 }
@@ -248,16 +248,15 @@ static void parse_bgpadv(struct cfg_ctx *c, struct obj *o)
 			a.community_values = arena_array(c->cfg->mem, a.n_communities,
 							 sizeof(*a.community_values));
 			a.community_pos = positions(c, cl, a.n_communities);
+			size_t *dups = cfg_dup_index((const char *const *)a.communities,
+						     a.n_communities);
 			for (size_t i = 0; i < a.n_communities; i++) {
 				const char *s = a.communities[i];
 				/* Aliases are resolved once every Community object is known
 				 * (config_validate); here only the literal values. */
-				for (size_t j = 0; j < i; j++)
-					if (strcmp(s, a.communities[j]) == 0) {
-						cfg_error(c, cl->items[i], "spec.communities[%zu]: "
-							  "\"%s\" is listed twice", i, s);
-						break;
-					}
+				if (dups[i] != SIZE_MAX)
+					cfg_error(c, cl->items[i], "spec.communities[%zu]: \"%s\" is "
+						  "listed twice", i, s);
 				if (cfg_parse_community(s, &a.community_values[i]) == 0)
 					continue;
 				if (looks_like_community(s) || !s[0] || strchr(s, ':'))
@@ -265,6 +264,7 @@ static void parse_bgpadv(struct cfg_ctx *c, struct obj *o)
 						  "valid community, expected A:B (16-bit numbers), "
 						  "large:A:B:C (32-bit numbers) or a Community alias", i, s);
 			}
+			free(dups);
 		}
 		get_name_list(c, opt(spec, "ipAddressPools"), "spec.ipAddressPools", &a.pools,
 			      &a.n_pools, &a.pool_pos);

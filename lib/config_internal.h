@@ -70,6 +70,10 @@ int cfg_get_duration_s(struct cfg_ctx *c, const struct ynode *n, const char *fie
 int cfg_parse_duration_ns(const char *s, uint64_t *ns);
 /* Field path for messages, e.g. cfg_field(f, sizeof(f), "%s[%zu]", field, i); truncates quietly. */
 void cfg_field(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* For each i, the index of the first earlier string equal to s[i], or SIZE_MAX when none (NULL
+ * entries match nothing). n log n, so that a huge list cannot make duplicate checks quadratic.
+ * Returns a malloc'd array the caller frees (NULL when n is 0). */
+size_t *cfg_dup_index(const char *const *s, size_t n);
 /* Kubernetes object name rule (DNS-1123 subdomain: lowercase letters, digits, '-', '.'; at most 253). */
 bool cfg_dns1123_subdomain_ok(const char *s);
 /* Position of a node in the outer file (line_off/col_off applied). */

@@ -179,28 +179,58 @@ static void check_overlaps(struct cfg_ctx *c)
 	free(v);
 }
 
-/* ---------- references ---------- */
+/* ---------- lookups (lists are sorted by name before the checks run) ---------- */
 
-static bool has_pool(const struct config *g, const char *name)
+static int pool_key_cmp(const void *key, const void *elem)
 {
-	return config_find_pool(g, name) != NULL;
+	return strcmp(key, ((const struct cfg_pool *)elem)->name);
 }
+
+static const struct cfg_pool *pool_by_name(const struct config *g, const char *name)
+{
+	if (!g->n_pools)
+		return NULL;
+	return bsearch(name, g->pools, g->n_pools, sizeof(*g->pools), pool_key_cmp);
+}
+
+static int peer_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cfg_peer *)elem)->name);
+}
+
+static int bfd_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cfg_bfd *)elem)->name);
+}
+
+static int alias_name_cmp(const void *a, const void *b)
+{
+	const struct cfg_alias *x = *(const struct cfg_alias *const *)a;
+	const struct cfg_alias *y = *(const struct cfg_alias *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+static int alias_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct cfg_alias *const *)elem)->name);
+}
+
+/* ---------- references ---------- */
 
 static void check_pool_refs(struct cfg_ctx *c, const char *kind, const char *name, char **pools,
 			    size_t n, const struct cfg_pos *pos, int line, int col)
 {
 	const struct config *g = c->cfg;
 	for (size_t i = 0; i < n; i++) {
-		if (has_pool(g, pools[i]))
+		if (pool_by_name(g, pools[i]))
 			continue;
 		struct cfg_pos p = pos_or(pos, i, line, col);
 		/* A file with no pool at all is a fragment (as MetalLB's samples are, applied next to
 		 * other objects): say so, but do not fail. With pools present it is a typo. */
 		if (g->n_pools == 0)
 			cfg_diag_at(c, CFG_WARNING, p.line, p.col,
-					 "%s \"%s\": spec.ipAddressPools[%zu]: IPAddressPool \"%s\" is "
-					 "not defined (this config has no IPAddressPool)", kind, name, i,
-					 pools[i]);
+				    "%s \"%s\": spec.ipAddressPools[%zu]: IPAddressPool \"%s\" is not "
+				    "defined (this config has no IPAddressPool)", kind, name, i, pools[i]);
 		else
 			cfg_error_at(c, p.line, p.col,
 				     "%s \"%s\": spec.ipAddressPools[%zu]: IPAddressPool \"%s\" is not "
@@ -209,17 +239,76 @@ static void check_pool_refs(struct cfg_ctx *c, const char *kind, const char *nam
 	}
 }
 
-static const struct cfg_alias *find_alias(const struct config *g, const char *name)
+struct cval {
+	struct cfg_community_value v;
+	size_t i;
+};
+
+static int cval_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < g->n_aliases; i++)
-		if (strcmp(g->aliases[i].name, name) == 0)
-			return &g->aliases[i];
-	return NULL;
+	const struct cval *x = a, *y = b;
+	if (x->v.large != y->v.large)
+		return x->v.large ? 1 : -1;
+	if (x->v.a != y->v.a)
+		return x->v.a < y->v.a ? -1 : 1;
+	if (x->v.b != y->v.b)
+		return x->v.b < y->v.b ? -1 : 1;
+	if (x->v.c != y->v.c)
+		return x->v.c < y->v.c ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static bool community_eq(const struct cfg_community_value *a, const struct cfg_community_value *b)
+/* Resolve community aliases of one advertisement and find one value written two ways. Literal
+ * values were checked (bad ones reported) by the form parsers; only names without ':' are looked
+ * up here. */
+static void check_communities(struct cfg_ctx *c, struct cfg_bgpadv *a,
+			      const struct cfg_alias **by_name, size_t n_alias)
 {
-	return a->large == b->large && a->a == b->a && a->b == b->b && a->c == b->c;
+	struct cval *ok = malloc((a->n_communities ? a->n_communities : 1) * sizeof(*ok));
+	if (!ok)
+		abort();
+	size_t n_ok = 0;
+	for (size_t j = 0; j < a->n_communities; j++) {
+		const char *s = a->communities[j];
+		if (cfg_parse_community(s, &a->community_values[j]) == 0) {
+			ok[n_ok++] = (struct cval){a->community_values[j], j};
+			continue;
+		}
+		if (strchr(s, ':') || !s[0])
+			continue;
+		const struct cfg_alias *const *al =
+			n_alias ? bsearch(s, by_name, n_alias, sizeof(*by_name), alias_key_cmp) : NULL;
+		if (!al) {
+			struct cfg_pos p = pos_or(a->community_pos, j, a->line, a->col);
+			cfg_error_at(c, p.line, p.col,
+				     "BGPAdvertisement \"%s\": spec.communities[%zu]: \"%s\" is neither a "
+				     "community value (A:B or large:A:B:C) nor an alias defined in a "
+				     "Community object", a->name, j, s);
+			continue;
+		}
+		a->community_values[j] = (*al)->v;
+		ok[n_ok++] = (struct cval){(*al)->v, j};
+	}
+	qsort(ok, n_ok, sizeof(*ok), cval_cmp);
+	size_t head = 0;
+	for (size_t k = 1; k < n_ok; k++) {
+		struct cval x = ok[head], y = ok[k];
+		y.i = x.i; /* compare values only */
+		if (cval_cmp(&x, &y) != 0) {
+			head = k;
+			continue;
+		}
+		size_t j = ok[k].i, f = ok[head].i;
+		/* the same text twice was reported by the form parser */
+		if (strcmp(a->communities[j], a->communities[f]) == 0)
+			continue;
+		struct cfg_pos p = pos_or(a->community_pos, j, a->line, a->col);
+		cfg_error_at(c, p.line, p.col,
+			     "BGPAdvertisement \"%s\": spec.communities[%zu]: \"%s\" is the same "
+			     "community as \"%s\" (spec.communities[%zu]), expected each community once",
+			     a->name, j, a->communities[j], a->communities[f], f);
+	}
+	free(ok);
 }
 
 static void check_refs(struct cfg_ctx *c)
@@ -230,132 +319,148 @@ static void check_refs(struct cfg_ctx *c)
 		check_pool_refs(c, "L2Advertisement", a->name, a->pools, a->n_pools, a->pool_pos,
 				a->line, a->col);
 	}
+	const struct cfg_alias **by_name = malloc((g->n_aliases ? g->n_aliases : 1) * sizeof(*by_name));
+	if (!by_name)
+		abort();
+	for (size_t i = 0; i < g->n_aliases; i++)
+		by_name[i] = &g->aliases[i];
+	qsort(by_name, g->n_aliases, sizeof(*by_name), alias_name_cmp);
 	for (size_t i = 0; i < g->n_bgpadvs; i++) {
 		struct cfg_bgpadv *a = &g->bgpadvs[i];
 		check_pool_refs(c, "BGPAdvertisement", a->name, a->pools, a->n_pools, a->pool_pos,
 				a->line, a->col);
 		for (size_t j = 0; j < a->n_peers; j++) {
-			if (config_find_peer(g, a->peers[j]))
+			if (g->n_peers && bsearch(a->peers[j], g->peers, g->n_peers, sizeof(*g->peers),
+						  peer_key_cmp))
 				continue;
 			struct cfg_pos p = pos_or(a->peer_pos, j, a->line, a->col);
 			if (g->n_peers == 0)
 				cfg_diag_at(c, CFG_WARNING, p.line, p.col,
-						 "BGPAdvertisement \"%s\": spec.peers[%zu]: BGPPeer \"%s\" "
-						 "is not defined (this config has no BGPPeer)", a->name, j,
-						 a->peers[j]);
+					    "BGPAdvertisement \"%s\": spec.peers[%zu]: BGPPeer \"%s\" is "
+					    "not defined (this config has no BGPPeer)", a->name, j,
+					    a->peers[j]);
 			else
 				cfg_error_at(c, p.line, p.col,
 					     "BGPAdvertisement \"%s\": spec.peers[%zu]: BGPPeer \"%s\" is "
 					     "not defined, expected the name of a BGPPeer", a->name, j,
 					     a->peers[j]);
 		}
-		/* Resolve aliases; literal values were checked (and bad ones reported) by the form
-		 * parsers, so only names without ':' are looked up here. */
-		bool *ok = calloc(a->n_communities ? a->n_communities : 1, sizeof(*ok));
-		if (!ok)
-			abort();
-		for (size_t j = 0; j < a->n_communities; j++) {
-			const char *s = a->communities[j];
-			if (cfg_parse_community(s, &a->community_values[j]) == 0) {
-				ok[j] = true;
-				continue;
-			}
-			if (strchr(s, ':') || !s[0])
-				continue;
-			const struct cfg_alias *al = find_alias(g, s);
-			struct cfg_pos p = pos_or(a->community_pos, j, a->line, a->col);
-			if (!al) {
-				cfg_error_at(c, p.line, p.col,
-					     "BGPAdvertisement \"%s\": spec.communities[%zu]: \"%s\" is "
-					     "neither a community value (A:B or large:A:B:C) nor an alias "
-					     "defined in a Community object", a->name, j, s);
-				continue;
-			}
-			a->community_values[j] = al->v;
-			ok[j] = true;
-		}
-		/* Same value written two different ways (the same text twice was reported by the
-		 * form parser). */
-		for (size_t j = 0; j < a->n_communities; j++)
-			for (size_t k = 0; ok[j] && k < j; k++)
-				if (ok[k] && strcmp(a->communities[j], a->communities[k]) != 0 &&
-				    community_eq(&a->community_values[j], &a->community_values[k])) {
-					struct cfg_pos p = pos_or(a->community_pos, j, a->line, a->col);
-					cfg_error_at(c, p.line, p.col,
-						     "BGPAdvertisement \"%s\": spec.communities[%zu]: "
-						     "\"%s\" is the same community as \"%s\" "
-						     "(spec.communities[%zu]), expected each community once",
-						     a->name, j, a->communities[j], a->communities[k], k);
-					break;
-				}
-		free(ok);
+		check_communities(c, a, by_name, g->n_aliases);
 	}
+	free(by_name);
 	for (size_t i = 0; i < g->n_peers; i++) {
 		const struct cfg_peer *p = &g->peers[i];
 		if (!p->bfd_profile)
 			continue;
-		bool found = false;
-		for (size_t j = 0; j < g->n_bfds && !found; j++)
-			found = strcmp(g->bfds[j].name, p->bfd_profile) == 0;
+		bool found = g->n_bfds && bsearch(p->bfd_profile, g->bfds, g->n_bfds,
+						  sizeof(*g->bfds), bfd_key_cmp);
 		struct cfg_pos q = pos1_or(p->bfd_profile_pos, p->line, p->col);
-		if (found) {
+		if (found)
 			cfg_diag_at(c, CFG_WARNING, q.line, q.col,
 				    "BGPPeer \"%s\": spec.bfdProfile: barelb does not implement BFD; "
 				    "profile \"%s\" is ignored", p->name, p->bfd_profile);
-			continue;
-		}
-		cfg_error_at(c, q.line, q.col,
-			     "BGPPeer \"%s\": spec.bfdProfile: BFDProfile \"%s\" is not defined, "
-			     "expected the name of a BFDProfile", p->name, p->bfd_profile);
+		else
+			cfg_error_at(c, q.line, q.col,
+				     "BGPPeer \"%s\": spec.bfdProfile: BFDProfile \"%s\" is not defined, "
+				     "expected the name of a BFDProfile", p->name, p->bfd_profile);
 	}
 }
 
 /* ---------- advertisements against pools ---------- */
 
-static bool adv_selects(char **names, size_t n_names, const struct cfg_selector *sel, size_t n_sel,
-			const struct cfg_pool *p)
+/* Which pools one BGPAdvertisement selects: every pool (no reference at all, as in MetalLB), or
+ * the listed names plus the pools its selectors match. */
+struct adv_sel {
+	bool all;
+	size_t *idx;
+	size_t n;
+};
+
+static void select_pools(const struct config *g, const struct cfg_bgpadv *a, size_t *stamp,
+			 size_t mark, struct adv_sel *out)
 {
-	if (n_names == 0 && n_sel == 0)
-		return true; /* MetalLB: no pool reference means every pool */
-	for (size_t i = 0; i < n_names; i++)
-		if (strcmp(names[i], p->name) == 0)
-			return true;
-	return n_sel && cfg_selectors_match_any(sel, n_sel, p->labels, p->n_labels);
+	memset(out, 0, sizeof(*out));
+	if (a->n_pools == 0 && a->n_pool_selectors == 0) {
+		out->all = true;
+		return;
+	}
+	size_t cap = a->n_pools + (a->n_pool_selectors ? g->n_pools : 0);
+	out->idx = malloc((cap ? cap : 1) * sizeof(*out->idx));
+	if (!out->idx)
+		abort();
+	for (size_t i = 0; i < a->n_pools; i++) {
+		const struct cfg_pool *p = pool_by_name(g, a->pools[i]);
+		size_t k = p ? (size_t)(p - g->pools) : 0;
+		if (p && stamp[k] != mark) {
+			stamp[k] = mark;
+			out->idx[out->n++] = k;
+		}
+	}
+	for (size_t k = 0; a->n_pool_selectors && k < g->n_pools; k++)
+		if (stamp[k] != mark && cfg_selectors_match_any(a->pool_selectors, a->n_pool_selectors,
+								g->pools[k].labels, g->pools[k].n_labels)) {
+			stamp[k] = mark;
+			out->idx[out->n++] = k;
+		}
+}
+
+static size_t sel_count(const struct config *g, const struct adv_sel *s)
+{
+	return s->all ? g->n_pools : s->n;
+}
+
+static size_t sel_at(const struct adv_sel *s, size_t i)
+{
+	return s->all ? i : s->idx[i];
+}
+
+/* Per pool and family: the widest CIDR of any address entry (its shortest prefix length), and
+ * which entry holds it. -1 when the pool has no address of that family. */
+struct pool_widest {
+	int len[2];
+	size_t entry[2];
+};
+
+static void pool_widest(const struct cfg_pool *p, struct pool_widest *w)
+{
+	prefix_t pfx[256];
+	w->len[0] = w->len[1] = -1;
+	w->entry[0] = w->entry[1] = 0;
+	for (size_t k = 0; k < p->n_addresses; k++) {
+		const range_t *r = &p->ranges[k];
+		size_t np = range_to_prefixes(r, pfx, 256);
+		if (np > 256)
+			np = 256;
+		if (np == 0)
+			continue;
+		int fam = addr_is_v4(&r->lo) ? 0 : 1;
+		/* the entry's lowest mask; the pool's worst entry is the one where it is highest */
+		int lowest = 128;
+		for (size_t m = 0; m < np; m++)
+			if (pfx[m].len < lowest)
+				lowest = pfx[m].len;
+		if (lowest > w->len[fam]) {
+			w->len[fam] = lowest;
+			w->entry[fam] = k;
+		}
+	}
 }
 
 /* The aggregation length must not be shorter than the widest CIDR of any address entry of a
  * selected pool (MetalLB validateBGPAdvPerPool): a shorter one would announce addresses that are
  * not in the pool. One message per advertisement, pool and family, naming the worst entry. */
-static void check_aggregation(struct cfg_ctx *c)
+static void check_aggregation(struct cfg_ctx *c, const struct adv_sel *sel,
+			      const struct pool_widest *w)
 {
 	struct config *g = c->cfg;
-	prefix_t pfx[256];
 	for (size_t i = 0; i < g->n_bgpadvs; i++) {
 		const struct cfg_bgpadv *a = &g->bgpadvs[i];
-		for (size_t j = 0; j < g->n_pools; j++) {
+		for (size_t s = 0; s < sel_count(g, &sel[i]); s++) {
+			size_t j = sel_at(&sel[i], s);
 			const struct cfg_pool *p = &g->pools[j];
-			if (!adv_selects(a->pools, a->n_pools, a->pool_selectors, a->n_pool_selectors, p))
-				continue;
-			int worst[2] = {-1, -1};
-			size_t worst_idx[2] = {0, 0};
-			for (size_t k = 0; k < p->n_addresses; k++) {
-				const range_t *r = &p->ranges[k];
-				size_t np = range_to_prefixes(r, pfx, 256);
-				if (np > 256)
-					np = 256;
-				int lowest = 128;
-				for (size_t m = 0; m < np; m++)
-					if (pfx[m].len < lowest)
-						lowest = pfx[m].len;
-				int fam = addr_is_v4(&r->lo) ? 0 : 1;
-				int agg = fam ? a->aggregation_length_v6 : a->aggregation_length;
-				if (np && agg < lowest && lowest > worst[fam]) {
-					worst[fam] = lowest;
-					worst_idx[fam] = k;
-				}
-			}
 			for (int fam = 0; fam < 2; fam++) {
-				if (worst[fam] < 0)
+				int agg = fam ? a->aggregation_length_v6 : a->aggregation_length;
+				if (w[j].len[fam] < 0 || agg >= w[j].len[fam])
 					continue;
 				struct cfg_pos q = pos1_or(fam ? a->aggregation_length_v6_pos
 							       : a->aggregation_length_pos,
@@ -364,9 +469,9 @@ static void check_aggregation(struct cfg_ctx *c)
 					     "BGPAdvertisement \"%s\": spec.%s: %d is shorter than the "
 					     "/%d prefix of \"%s\" in IPAddressPool \"%s\", expected at "
 					     "least %d",
-					     a->name, fam ? "aggregationLengthV6" : "aggregationLength",
-					     fam ? a->aggregation_length_v6 : a->aggregation_length,
-					     worst[fam], p->addresses[worst_idx[fam]], p->name, worst[fam]);
+					     a->name, fam ? "aggregationLengthV6" : "aggregationLength", agg,
+					     w[j].len[fam], p->addresses[w[j].entry[fam]], p->name,
+					     w[j].len[fam]);
 			}
 		}
 	}
@@ -391,46 +496,117 @@ static bool peers_meet(const struct cfg_bgpadv *x, const struct cfg_bgpadv *y, c
 	return false;
 }
 
+static bool adv_before(const struct cfg_bgpadv *x, const struct cfg_bgpadv *y)
+{
+	return pos_before((struct cfg_pos){x->line, x->col}, (struct cfg_pos){y->line, y->col});
+}
+
+/* One conflict per advertisement at most (the later one in the file gets the message). */
+static void lp_pair(struct cfg_ctx *c, size_t xi, size_t yi, const char *pool, bool *reported)
+{
+	const struct cfg_bgpadv *x = &c->cfg->bgpadvs[xi], *y = &c->cfg->bgpadvs[yi];
+	if (x->local_pref == y->local_pref)
+		return;
+	if (adv_before(y, x)) {
+		const struct cfg_bgpadv *t = x;
+		x = y;
+		y = t;
+		yi = xi;
+	}
+	if (reported[yi])
+		return;
+	const char *peer;
+	if (!peers_meet(x, y, &peer))
+		return;
+	reported[yi] = true;
+	struct cfg_pos q = pos1_or(y->local_pref_pos, y->line, y->col);
+	char who[300];
+	if (peer)
+		snprintf(who, sizeof(who), "BGPPeer \"%s\"", peer);
+	else
+		snprintf(who, sizeof(who), "every peer");
+	cfg_error_at(c, q.line, q.col,
+		     "BGPAdvertisement \"%s\": spec.localPref: %u conflicts with BGPAdvertisement "
+		     "\"%s\" (localPref %u, line %d): both send IPAddressPool \"%s\" to %s, expected "
+		     "the same localPref",
+		     y->name, y->local_pref, x->name, x->local_pref, x->line, pool, who);
+}
+
 /* MetalLB BGPAdvertisementsHaveCompatibleLocalPref: one prefix cannot go to one peer with two
- * LOCAL_PREF values. */
-static void check_local_pref(struct cfg_ctx *c)
+ * LOCAL_PREF values. Pairs are only formed among advertisements that share a pool (per-pool
+ * lists), so that many advertisements of distinct pools cost nothing. */
+static void check_local_pref(struct cfg_ctx *c, const struct adv_sel *sel)
 {
 	struct config *g = c->cfg;
-	for (size_t i = 0; i < g->n_bgpadvs; i++) {
-		const struct cfg_bgpadv *y = &g->bgpadvs[i];
-		for (size_t j = 0; j < i; j++) {
-			const struct cfg_bgpadv *x = &g->bgpadvs[j];
-			if (x->local_pref == y->local_pref)
-				continue;
-			const char *peer;
-			if (!peers_meet(x, y, &peer))
-				continue;
-			const struct cfg_pool *shared = NULL;
-			for (size_t k = 0; k < g->n_pools && !shared; k++) {
-				const struct cfg_pool *p = &g->pools[k];
-				if (adv_selects(x->pools, x->n_pools, x->pool_selectors,
-						x->n_pool_selectors, p) &&
-				    adv_selects(y->pools, y->n_pools, y->pool_selectors,
-						y->n_pool_selectors, p))
-					shared = p;
+	size_t na = g->n_bgpadvs, np = g->n_pools;
+	if (na < 2 || np == 0)
+		return;
+	bool *reported = calloc(na, sizeof(*reported));
+	size_t *start = calloc(np + 1, sizeof(*start));
+	if (!reported || !start)
+		abort();
+	size_t total = 0;
+	for (size_t i = 0; i < na; i++)
+		if (!sel[i].all)
+			for (size_t s = 0; s < sel[i].n; s++) {
+				start[sel[i].idx[s] + 1]++;
+				total++;
 			}
-			if (!shared)
+	for (size_t k = 0; k < np; k++)
+		start[k + 1] += start[k];
+	size_t *list = malloc((total ? total : 1) * sizeof(*list));
+	size_t *fill = malloc(np * sizeof(*fill));
+	if (!list || !fill)
+		abort();
+	memcpy(fill, start, np * sizeof(*fill));
+	for (size_t i = 0; i < na; i++)
+		if (!sel[i].all)
+			for (size_t s = 0; s < sel[i].n; s++)
+				list[fill[sel[i].idx[s]]++] = i;
+	for (size_t k = 0; k < np; k++) {
+		size_t b = start[k], e = start[k + 1];
+		bool mixed = false;
+		for (size_t i = b + 1; i < e && !mixed; i++)
+			mixed = g->bgpadvs[list[i]].local_pref != g->bgpadvs[list[b]].local_pref;
+		for (size_t i = b; mixed && i < e; i++)
+			for (size_t j = i + 1; j < e; j++)
+				lp_pair(c, list[i], list[j], g->pools[k].name, reported);
+	}
+	/* Advertisements of every pool share a pool with any advertisement that selects one. */
+	for (size_t x = 0; x < na; x++) {
+		if (!sel[x].all)
+			continue;
+		for (size_t y = 0; y < na; y++) {
+			if (y == x || (sel[y].all && y < x) || sel_count(g, &sel[y]) == 0)
 				continue;
-			struct cfg_pos q = pos1_or(y->local_pref_pos, y->line, y->col);
-			char who[300];
-			if (peer)
-				snprintf(who, sizeof(who), "BGPPeer \"%s\"", peer);
-			else
-				snprintf(who, sizeof(who), "every peer");
-			cfg_error_at(c, q.line, q.col,
-				     "BGPAdvertisement \"%s\": spec.localPref: %u conflicts with "
-				     "BGPAdvertisement \"%s\" (localPref %u, line %d): both send "
-				     "IPAddressPool \"%s\" to %s, expected the same localPref",
-				     y->name, y->local_pref, x->name, x->local_pref, x->line, shared->name,
-				     who);
-			break;
+			lp_pair(c, x, y, g->pools[sel_at(&sel[y], 0)].name, reported);
 		}
 	}
+	free(list);
+	free(fill);
+	free(start);
+	free(reported);
+}
+
+static void check_advertisements(struct cfg_ctx *c)
+{
+	struct config *g = c->cfg;
+	struct adv_sel *sel = calloc(g->n_bgpadvs ? g->n_bgpadvs : 1, sizeof(*sel));
+	size_t *stamp = calloc(g->n_pools ? g->n_pools : 1, sizeof(*stamp));
+	struct pool_widest *w = calloc(g->n_pools ? g->n_pools : 1, sizeof(*w));
+	if (!sel || !stamp || !w)
+		abort();
+	for (size_t j = 0; j < g->n_pools; j++)
+		pool_widest(&g->pools[j], &w[j]);
+	for (size_t i = 0; i < g->n_bgpadvs; i++)
+		select_pools(g, &g->bgpadvs[i], stamp, i + 1, &sel[i]);
+	check_aggregation(c, sel, w);
+	check_local_pref(c, sel);
+	for (size_t i = 0; i < g->n_bgpadvs; i++)
+		free(sel[i].idx);
+	free(sel);
+	free(stamp);
+	free(w);
 }
 
 /* ---------- sorting ---------- */
@@ -458,12 +634,8 @@ void config_validate(struct cfg_ctx *c)
 	struct config *g = c->cfg;
 	const char *saved = c->obj;
 	c->obj = NULL; /* every message here names its objects itself */
-	check_duplicates(c);
-	check_overlaps(c);
-	check_refs(c);
-	check_aggregation(c);
-	check_local_pref(c);
-	c->obj = saved;
+	/* Sorted first, so that the checks can look names up by bisection. Messages carry their
+	 * own positions and are put in file order by the loader. */
 	if (g->n_pools)
 		qsort(g->pools, g->n_pools, sizeof(*g->pools), pool_cmp);
 	if (g->n_l2advs)
@@ -476,4 +648,9 @@ void config_validate(struct cfg_ctx *c)
 		qsort(g->bfds, g->n_bfds, sizeof(*g->bfds), bfd_cmp);
 	if (g->n_aliases)
 		qsort(g->aliases, g->n_aliases, sizeof(*g->aliases), alias_cmp);
+	check_duplicates(c);
+	check_overlaps(c);
+	check_refs(c);
+	check_advertisements(c);
+	c->obj = saved;
 }
