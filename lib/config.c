@@ -250,7 +250,7 @@ int config_load_buf(const char *name, const char *data, size_t len, struct confi
 		return -1;
 	}
 	/* libyaml would stop at a NUL with a "control characters" error; say what it really means. */
-	const char *nul = memchr(data, '\0', len);
+	const char *nul = len ? memchr(data, '\0', len) : NULL;
 	if (nul) {
 		int line = 1, col = 1;
 		for (const char *p = data; p < nul; p++) {
