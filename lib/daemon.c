@@ -18,7 +18,8 @@
 enum {
 	OPT_CONFIG = 256, OPT_SOURCE, OPT_KUBECONFIG, OPT_LBCLASS, OPT_METRICS, OPT_CONTROL,
 	OPT_LOGLEVEL, OPT_CHECK, OPT_PRINT, OPT_VERSION, OPT_HELP, OPT_NODE, OPT_ONCE, OPT_LEADER,
-	OPT_NAMESPACE, OPT_LEASE_DURATION, OPT_LEASE_RENEW,
+	OPT_NAMESPACE, OPT_LEASE_DURATION, OPT_LEASE_RENEW, OPT_WITHDRAW_HOLD, OPT_NOTREADY_GRACE,
+	OPT_TERMINATING,
 };
 
 static void usage(const struct daemon_opts *o, FILE *f)
@@ -41,8 +42,15 @@ static void usage(const struct daemon_opts *o, FILE *f)
 		fprintf(f, "  --node NAME         this node's name (default $NODE_NAME)\n"
 			   "  --lease-duration S  a speaker is dead S seconds after its last Lease renewal\n"
 			   "                      (default %u)\n"
-			   "  --lease-renew MS    renew this speaker's Lease every MS milliseconds (default %u)\n",
-			DAEMON_LEASE_DURATION_S, DAEMON_LEASE_RENEW_MS);
+			   "  --lease-renew MS    renew this speaker's Lease every MS milliseconds (default %u)\n"
+			   "  --withdraw-hold MS  keep announcing this long after the last endpoint went, so a\n"
+			   "                      flapping endpoint does not flap announcements (default %u; 0 off)\n"
+			   "  --node-notready-grace S  a Node whose Ready condition is False/Unknown this long\n"
+			   "                      stops announcing (default %u; 0 = at once)\n"
+			   "  --terminating-endpoints keep|drop  count serving-but-terminating endpoints while\n"
+			   "                      no ready one exists (default keep)\n",
+			DAEMON_LEASE_DURATION_S, DAEMON_LEASE_RENEW_MS, DAEMON_WITHDRAW_HOLD_MS,
+			DAEMON_NOTREADY_GRACE_S);
 	else
 		fprintf(f, "  --leader-elect      run only while holding the barelb-controller Lease\n");
 }
@@ -67,6 +75,9 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "namespace", required_argument, NULL, OPT_NAMESPACE },
 		{ "lease-duration", required_argument, NULL, OPT_LEASE_DURATION },
 		{ "lease-renew", required_argument, NULL, OPT_LEASE_RENEW },
+		{ "withdraw-hold", required_argument, NULL, OPT_WITHDRAW_HOLD },
+		{ "node-notready-grace", required_argument, NULL, OPT_NOTREADY_GRACE },
+		{ "terminating-endpoints", required_argument, NULL, OPT_TERMINATING },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -74,6 +85,8 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 	o->config = DAEMON_DEFAULT_CONFIG;
 	o->lease_duration_s = DAEMON_LEASE_DURATION_S;
 	o->lease_renew_ms = DAEMON_LEASE_RENEW_MS;
+	o->withdraw_hold_ms = DAEMON_WITHDRAW_HOLD_MS;
+	o->notready_grace_s = DAEMON_NOTREADY_GRACE_S;
 	o->source = "kube";
 	o->level = LOG_INFO;
 	o->metrics = ":7472";
@@ -101,22 +114,46 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		case OPT_CONTROL: o->control = optarg; break;
 		case OPT_ONCE: o->run_once = true; break;
 		case OPT_NAMESPACE: o->namespace = optarg; break;
+		case OPT_TERMINATING:
+			if (!o->speaker)
+				goto bad;
+			if (strcmp(optarg, "keep") == 0)
+				o->terminating_drop = false;
+			else if (strcmp(optarg, "drop") == 0)
+				o->terminating_drop = true;
+			else {
+				fprintf(stderr, "%s: --terminating-endpoints: expected keep or drop, got \"%s\"\n",
+					o->prog, optarg);
+				return 2;
+			}
+			break;
 		case OPT_LEASE_DURATION:
-		case OPT_LEASE_RENEW: {
+		case OPT_LEASE_RENEW:
+		case OPT_WITHDRAW_HOLD:
+		case OPT_NOTREADY_GRACE: {
+			const char *name = c == OPT_LEASE_RENEW ? "lease-renew" :
+					   c == OPT_LEASE_DURATION ? "lease-duration" :
+					   c == OPT_WITHDRAW_HOLD ? "withdraw-hold" : "node-notready-grace";
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (!o->speaker)
 				goto bad;
-			if (*end || end == optarg || v == 0 || v > 3600000) {
-				fprintf(stderr, "%s: --%s: expected a positive whole number, got \"%s\"\n",
-					o->prog, c == OPT_LEASE_RENEW ? "lease-renew" : "lease-duration",
-					optarg);
+			/* 0 is allowed only where it means "off". */
+			if (*end || end == optarg || v > 3600000 ||
+			    (v == 0 && (c == OPT_LEASE_RENEW || c == OPT_LEASE_DURATION))) {
+				fprintf(stderr, "%s: --%s: expected a %s whole number, got \"%s\"\n", o->prog,
+					name, c == OPT_WITHDRAW_HOLD || c == OPT_NOTREADY_GRACE ?
+					"non-negative" : "positive", optarg);
 				return 2;
 			}
 			if (c == OPT_LEASE_RENEW)
 				o->lease_renew_ms = (uint32_t)v;
-			else
+			else if (c == OPT_LEASE_DURATION)
 				o->lease_duration_s = (uint32_t)v;
+			else if (c == OPT_WITHDRAW_HOLD)
+				o->withdraw_hold_ms = (uint32_t)v;
+			else
+				o->notready_grace_s = (uint32_t)v;
 			break;
 		}
 		case OPT_LEADER:

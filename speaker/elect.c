@@ -114,7 +114,9 @@ static enum ep_state endpoints_on(const struct elect_input *in, const char *node
 				continue;
 			if (e->ready)
 				return EP_READY;
-			if (e->serving)
+			/* ready_only: terminating-but-serving endpoints do not count (operator's
+			 * choice, --terminating-endpoints=drop). */
+			if (e->serving && !in->ready_only)
 				best = EP_SERVING;
 		}
 	}

@@ -40,6 +40,8 @@ struct elect_input {
 	const struct cfg_l2adv *const *ads;      /* L2Advertisements that select the service's pool */
 	size_t n_ads;
 	const char *exclude_label;               /* NULL: ELECT_EXCLUDE_LABEL; "": do not check */
+	bool ready_only;                         /* count only ready endpoints, never serving-but-
+	                                          * terminating ones (default false: see step 6) */
 };
 
 enum elect_reason {

@@ -36,7 +36,8 @@ struct liveness {
 	bool leaving;
 	bool renew_in_flight;
 	uint64_t renew_errors;
-	uint64_t last_renew_ok_ms;
+	unsigned failing;     /* consecutive failed renewals */
+	bool frozen_logged;
 };
 
 static int64_t wall_us(void)
@@ -65,6 +66,18 @@ static void on_expire(void *arg)
 {
 	struct liveness *lv = arg;
 	struct { uint64_t now; char **dead; size_t n; } x = { loop_now_ms(lv->l), NULL, 0 };
+
+	/* When our own renewals fail, the API (or our path to it) is down, and the silence of the
+	 * other Leases says nothing about the other speakers: declare nobody dead until we can renew
+	 * again. Never withdraw because the API server is unreachable. */
+	if (lv->failing >= 2) {
+		if (!lv->frozen_logged)
+			log_warn("msg=\"cannot renew our own lease: keeping every speaker alive until the "
+				 "API answers again\"");
+		lv->frozen_logged = true;
+		loop_timer_arm(lv->expire, lv->o.renew_ms);
+		return;
+	}
 
 	strmap_foreach(lv->alive, expire_cb, &x);
 	for (size_t i = 0; i < x.n; i++) {
@@ -107,8 +120,10 @@ static void renew_done(void *arg, int status, const char *err)
 		lv->renew_errors++;
 		log_warn("node=%s msg=\"cannot renew the speaker lease\" err=\"%s\"", lv->node,
 			 err ? err : "?");
+		lv->failing++;
 	} else {
-		lv->last_renew_ok_ms = loop_now_ms(lv->l);
+		lv->failing = 0;
+		lv->frozen_logged = false;
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "barelb/config.h"
@@ -39,6 +40,7 @@ struct svc_state {
 	bool all_ifaces;
 	char **ifnames;
 	size_t n_ifnames;
+	uint64_t withdraw_at;  /* hold-down: still announced until this loop time (0: none) */
 };
 
 struct speaker {
@@ -55,7 +57,21 @@ struct speaker {
 	bool synced;
 	bool stopping;
 	struct loop_timer *work;
+	struct loop_timer *hold;    /* the earliest withdraw_at, or a Node's grace end */
+	uint64_t next_wake;         /* when hold is armed for; 0 if not */
 };
+
+/* Wake the work timer at t (loop ms) to re-evaluate everything: a hold-down or a grace period
+ * ends then. Keeps the earliest of several requests. */
+static void wake_at(struct speaker *s, uint64_t t)
+{
+	uint64_t now = loop_now_ms(s->l);
+
+	if (s->next_wake && s->next_wake <= t && loop_timer_pending(s->hold))
+		return;
+	s->next_wake = t;
+	loop_timer_arm(s->hold, t > now ? t - now : 0);
+}
 
 static void state_free(void *p)
 {
@@ -141,6 +157,7 @@ struct gather {
 	size_t n_ips;
 	const char *self_key;
 	bool shared;
+	uint64_t wake_in_ms;   /* a Node's grace period ends in this many ms (0: none) */
 };
 
 static void gather_slice(const struct kobj *o, void *arg)
@@ -159,6 +176,32 @@ static void gather_slice(const struct kobj *o, void *arg)
 	g->slices[g->n_slices++] = &o->u.eps;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ready False or Unknown for longer than the grace period: the node is broken even if its
+ * speaker still renews (kubelet gone, node partitioned from the control plane). Before the
+ * grace ends, schedule a re-evaluation for that moment. */
+static bool node_not_ready(struct gather *g, const struct kobj *o)
+{
+	const struct node *n = &o->u.node;
+	int64_t grace = (int64_t)g->s->o->notready_grace_s * 1000, since, now;
+
+	if (n->ready != KCOND_FALSE && n->ready != KCOND_UNKNOWN)
+		return false;
+	now = wall_ms();
+	since = n->ready_since_ms ? n->ready_since_ms : now;
+	if (now - since >= grace)
+		return true;
+	g->wake_in_ms = g->wake_in_ms && g->wake_in_ms < (uint64_t)(since + grace - now) ?
+				g->wake_in_ms : (uint64_t)(since + grace - now);
+	return false;
+}
+
 static void add_node(struct gather *g, const char *name, const struct kobj *o)
 {
 	if (g->n_nodes == g->cap_nodes) {
@@ -172,23 +215,13 @@ static void add_node(struct gather *g, const char *name, const struct kobj *o)
 		.labels = o ? o->meta.labels : NULL,
 		.n_labels = o ? o->meta.n_labels : 0,
 		.network_unavailable = o ? o->u.node.network_unavailable : false,
-		.alive = liveness_alive(g->s->live, name),
+		.alive = liveness_alive(g->s->live, name) && !(o && node_not_ready(g, o)),
 	};
 }
 
 static void gather_node(const struct kobj *o, void *arg)
 {
 	add_node(arg, o->meta.name, o);
-}
-
-/* A speaker with a Lease but no Node object (a state directory without Node manifests) still
- * counts, with no labels. */
-static void gather_lease_only(const char *node, void *arg)
-{
-	struct gather *g = arg;
-
-	if (!store_get(source_store(g->s->src), KOBJ_NODE, NULL, node))
-		add_node(g, node, NULL);
 }
 
 static void gather_sharing(const struct kobj *o, void *arg)
@@ -236,7 +269,6 @@ static struct svc_state *decide(struct speaker *s, const char *key, const struct
 			ads[n_ads++] = &s->cfg->l2advs[i];
 	store_foreach(st, KOBJ_ENDPOINTSLICE, gather_slice, &g);
 	store_foreach(st, KOBJ_NODE, gather_node, &g);
-	liveness_foreach(s->live, gather_lease_only, &g);
 	store_foreach(st, KOBJ_SERVICE, gather_sharing, &g);
 
 	in.svc_key = key;
@@ -252,6 +284,7 @@ static struct svc_state *decide(struct speaker *s, const char *key, const struct
 	in.n_nodes = g.n_nodes;
 	in.ads = ads;
 	in.n_ads = n_ads;
+	in.ready_only = s->o->terminating_drop;
 	if (elect_l2(&in, &res) < 0)
 		abort();
 	out->reason = res.reason;
@@ -267,6 +300,8 @@ static struct svc_state *decide(struct speaker *s, const char *key, const struct
 		out->n_ifnames = res.n_interfaces;
 	}
 	elect_result_free(&res);
+	if (g.wake_in_ms)
+		wake_at(s, loop_now_ms(s->l) + g.wake_in_ms + 1);
 	free(ads);
 	free(g.slices);
 	free(g.nodes);
@@ -383,6 +418,23 @@ static void work_one(const char *key, void *val, void *arg)
 	if (is_ours(s, svc) && s->cfg)
 		now = decide(s, key, svc);
 	was = strmap_get(s->state, key);
+	if (now && was && was->owned && !now->owned && !now->owner && s->o->withdraw_hold_ms &&
+	    (now->reason == ELECT_NO_ENDPOINTS || now->reason == ELECT_NO_LOCAL_ENDPOINT)) {
+		/* The last endpoint went and nobody else takes over: keep answering for the hold-down,
+		 * so an endpoint that flaps does not flap the announcement (and its gratuitous bursts).
+		 * When another node becomes the owner there is no hold: one owner at a time. */
+		uint64_t t = loop_now_ms(s->l);
+		if (!was->withdraw_at) {
+			was->withdraw_at = t + s->o->withdraw_hold_ms;
+			log_debug("svc=%s msg=\"no endpoint: withdrawing after the hold-down\" ms=%u", key,
+				  s->o->withdraw_hold_ms);
+		}
+		if (t < was->withdraw_at) {
+			wake_at(s, was->withdraw_at);
+			state_free(now);
+			return;
+		}
+	}
 	if (now) {
 		log_transition(key, was, now, s->o->node);
 		state_free(strmap_put(s->state, key, now));
@@ -456,11 +508,40 @@ static void on_changed(void *arg, enum source_event ev, const struct kobj *old,
 	}
 }
 
+struct owned_by {
+	struct speaker *s;
+	const char *node;
+};
+
+static void mark_if_owned_by(const char *key, void *val, void *arg)
+{
+	struct owned_by *ob = arg;
+	struct svc_state *st = val;
+
+	if (st->owner && strcmp(st->owner, ob->node) == 0)
+		strmap_put(ob->s->dirty, key, (void *)1);
+}
+
 static void on_liveness(const char *node, bool alive, void *arg)
 {
 	struct speaker *s = arg;
-	(void)node;
-	(void)alive;
+	struct owned_by ob = { s, node };
+
+	/* A node that joins may win any IP by its hash: everything is re-decided. A node that leaves
+	 * only changes the services it owned. */
+	if (alive) {
+		mark_all(s);
+		return;
+	}
+	strmap_foreach(s->state, mark_if_owned_by, &ob);
+	kick(s);
+}
+
+static void on_hold(void *arg)
+{
+	struct speaker *s = arg;
+
+	s->next_wake = 0;
 	mark_all(s);
 }
 
@@ -526,6 +607,7 @@ int speaker_start(struct loop *l, const struct config *cfg, void *arg)
 	s->l = l;
 	s->cfg = cfg;
 	s->work = loop_timer_new(l, do_work, s);
+	s->hold = loop_timer_new(l, on_hold, s);
 	s->resp = responder_new(l, NULL);
 	s->ifaces = iface_table_new(l, NULL, on_iface, s);
 	if (!s->resp || !s->ifaces) {
@@ -573,6 +655,7 @@ void speaker_free(struct speaker *s)
 	responder_free(s->resp);
 	iface_table_free(s->ifaces);
 	loop_timer_free(s->work);
+	loop_timer_free(s->hold);
 	strmap_free(s->state, state_free);
 	strmap_free(s->dirty, NULL);
 	free(s);

@@ -14,6 +14,8 @@
 /* Speaker liveness defaults (README "Failover" explains the choice). */
 #define DAEMON_LEASE_DURATION_S 3
 #define DAEMON_LEASE_RENEW_MS 1000
+#define DAEMON_WITHDRAW_HOLD_MS 500
+#define DAEMON_NOTREADY_GRACE_S 20
 
 struct config;
 struct loop;
@@ -37,6 +39,9 @@ struct daemon_opts {
 	char identity_buf[256];
 	uint32_t lease_duration_s; /* --lease-duration SECONDS (speaker) */
 	uint32_t lease_renew_ms;   /* --lease-renew MS (speaker) */
+	uint32_t withdraw_hold_ms; /* --withdraw-hold MS: delay before withdrawing for lack of endpoints */
+	uint32_t notready_grace_s; /* --node-notready-grace S: Ready False/Unknown this long = ineligible */
+	bool terminating_drop;     /* --terminating-endpoints drop: serving-but-terminating do not count */
 };
 
 /* Parse argv. Returns -1 to go on running, or an exit status (0 for --help/--version/a valid
