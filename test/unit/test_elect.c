@@ -182,6 +182,13 @@ static void test_traffic_policy_local(void **state)
 	/* a's pod goes away: the draining ones keep the IP, in hash order. */
 	w.eps[0].ready = w.eps[0].serving = false;
 	expect(&w, ELECT_OWNED, "node-b");
+	/* --terminating-endpoints=drop: draining endpoints do not count at all. */
+	w.in.ready_only = true;
+	expect(&w, ELECT_NO_ENDPOINTS, NULL);
+	w.in.etp = SVC_ETP_CLUSTER;
+	expect(&w, ELECT_NO_ENDPOINTS, NULL);
+	w.in.ready_only = false;
+	expect(&w, ELECT_OWNED, "node-b");
 
 	/* The only endpoint is on a node that is not eligible. */
 	world_init(&w);
