@@ -176,9 +176,21 @@ static int fail(struct dctx *c, const char *fmt, ...)
 	return -1;
 }
 
-static bool is(const cJSON *it, const char *key)
+/* Keys are tested against literals: the first byte rejects most of them without a call, which
+ * matters since every field of every object goes through a chain of these. */
+static inline bool is(const cJSON *it, const char *key)
 {
-	return it->string && strcmp(it->string, key) == 0;
+	const char *s = it->string;
+	return s && s[0] == key[0] && strcmp(s, key) == 0;
+}
+
+/* cJSON_GetObjectItemCaseSensitive, with the same first-byte test: the first child named key. */
+static const cJSON *child(const cJSON *o, const char *key)
+{
+	for (const cJSON *it = o ? o->child : NULL; it; it = it->next)
+		if (is(it, key))
+			return it;
+	return NULL;
 }
 
 /* Type check of a container: 0 ok, 1 null (absent), -1 error. */
@@ -261,7 +273,21 @@ static size_t kv_sort(struct kv *kv, size_t n)
 {
 	if (n < 2)
 		return n;
-	qsort(kv, n, sizeof *kv, kv_cmp);
+	if (n <= 32) {
+		/* insertion sort: maps are small, and the API server sends their keys sorted
+		 * already, which makes this one pass without a comparison call per swap */
+		for (size_t i = 1; i < n; i++) {
+			struct kv x = kv[i];
+			size_t j = i;
+			while (j && strcmp(kv[j - 1].key, x.key) > 0) {
+				kv[j] = kv[j - 1];
+				j--;
+			}
+			kv[j] = x;
+		}
+	} else {
+		qsort(kv, n, sizeof *kv, kv_cmp);
+	}
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w && strcmp(kv[w - 1].key, kv[i].key) == 0)
@@ -570,7 +596,7 @@ static int decode_ingress(struct dctx *c, const cJSON *v, struct service *s)
 	FOR_ITEMS(c, v, i, e) {
 		if (want(c, e, cJSON_Object))
 			return fail(c, "expected an object, got %s", jtype(e));
-		const cJSON *ip = cJSON_GetObjectItemCaseSensitive(e, "ip");
+		const cJSON *ip = child(e, "ip");
 		/* entries with only a hostname carry no address for barelb */
 		if (!ip || cJSON_IsNull(ip) || (cJSON_IsString(ip) && !*ip->valuestring))
 			continue;
@@ -594,7 +620,7 @@ static int decode_svc_status(struct dctx *c, const cJSON *v, struct service *s)
 		s->n_ingress = 0;
 		return r > 0 ? 0 : -1;
 	}
-	const cJSON *lb = cJSON_GetObjectItemCaseSensitive(v, "loadBalancer");
+	const cJSON *lb = child(v, "loadBalancer");
 	if (!lb)
 		return 0;
 	push_key(c, "loadBalancer");
@@ -605,7 +631,7 @@ static int decode_svc_status(struct dctx *c, const cJSON *v, struct service *s)
 		s->ingress = NULL;
 		s->n_ingress = 0;
 	} else {
-		const cJSON *ing = cJSON_GetObjectItemCaseSensitive(lb, "ingress");
+		const cJSON *ing = child(lb, "ingress");
 		if (ing) {
 			push_key(c, "ingress");
 			if (decode_ingress(c, ing, s) < 0)
@@ -687,7 +713,7 @@ static int decode_endpoint(struct dctx *c, const cJSON *v, int af, struct endpoi
 static int decode_eps(struct dctx *c, const cJSON *root, struct kobj *o)
 {
 	struct endpointslice *s = &o->u.eps;
-	const cJSON *at = cJSON_GetObjectItemCaseSensitive(root, "addressType");
+	const cJSON *at = child(root, "addressType");
 	push_key(c, "addressType");
 	if (!at || cJSON_IsNull(at))
 		return fail(c, "missing");
@@ -703,7 +729,7 @@ static int decode_eps(struct dctx *c, const cJSON *root, struct kobj *o)
 		return fail(c, "unknown address type \"%.32s\" (IPv4, IPv6 or FQDN)",
 			    at->valuestring);
 	pop(c);
-	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "endpoints");
+	const cJSON *eps = child(root, "endpoints");
 	if (eps) {
 		push_key(c, "endpoints");
 		int r = want(c, eps, cJSON_Array);
@@ -794,8 +820,8 @@ static int decode_node_status(struct dctx *c, const cJSON *v, struct node *n)
 			FOR_ITEMS(c, it, i, e) {
 				if (want(c, e, cJSON_Object))
 					return fail(c, "expected an object, got %s", jtype(e));
-				const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "type");
-				const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "address");
+				const cJSON *t = child(e, "type");
+				const cJSON *a = child(e, "address");
 				if (t && !cJSON_IsString(t)) {
 					push_key(c, "type");
 					return fail(c, "expected a string, got %s", jtype(t));
@@ -904,7 +930,7 @@ static int decode_pod_spec(struct dctx *c, const cJSON *v, struct pod *p)
 			size_t total = 0;
 			const cJSON *k;
 			cJSON_ArrayForEach(k, it) {
-				const cJSON *ports = cJSON_GetObjectItemCaseSensitive(k, "ports");
+				const cJSON *ports = child(k, "ports");
 				if (cJSON_IsArray(ports))
 					total += (size_t)cJSON_GetArraySize(ports);
 			}
@@ -914,7 +940,7 @@ static int decode_pod_spec(struct dctx *c, const cJSON *v, struct pod *p)
 			FOR_ITEMS(c, it, i, ct) {
 				if (want(c, ct, cJSON_Object))
 					return fail(c, "expected an object, got %s", jtype(ct));
-				const cJSON *ports = cJSON_GetObjectItemCaseSensitive(ct, "ports");
+				const cJSON *ports = child(ct, "ports");
 				if (!ports)
 					continue;
 				push_key(c, "ports");
@@ -960,7 +986,7 @@ static int decode_pod_status(struct dctx *c, const cJSON *v, struct pod *p)
 				FOR_ITEMS(c, it, i, e) {
 					if (want(c, e, cJSON_Object))
 						return fail(c, "expected an object, got %s", jtype(e));
-					const cJSON *ip = cJSON_GetObjectItemCaseSensitive(e, "ip");
+					const cJSON *ip = child(e, "ip");
 					if (!ip)
 						continue;
 					push_key(c, "ip");
@@ -1025,7 +1051,7 @@ static bool group_ok(enum kobj_kind k, const char *api_version)
 static int with_obj(struct dctx *c, const cJSON *root, const char *key,
 		    int (*fn)(struct dctx *, const cJSON *, void *), void *arg)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *v = child(root, key);
 	if (!v)
 		return 0;
 	push_key(c, key);
@@ -1067,8 +1093,8 @@ static int decode_obj(struct dctx *c, const cJSON *root, int hint, struct kobj *
 {
 	if (!cJSON_IsObject(root))
 		return fail(c, "expected an object, got %s", jtype(root));
-	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
-	const cJSON *apiv = cJSON_GetObjectItemCaseSensitive(root, "apiVersion");
+	const cJSON *kind = child(root, "kind");
+	const cJSON *apiv = child(root, "apiVersion");
 	int k;
 	if (kind && !cJSON_IsNull(kind)) {
 		push_key(c, "kind");
@@ -1096,8 +1122,7 @@ static int decode_obj(struct dctx *c, const cJSON *root, int hint, struct kobj *
 	struct kobj *o = salloc(c->sc, sizeof *o);
 	o->kind = (enum kobj_kind)k;
 	bool namespaced = k != KOBJ_NODE && k != KOBJ_NAMESPACE;
-	if (decode_meta(c, cJSON_GetObjectItemCaseSensitive(root, "metadata"), &o->meta,
-			namespaced) < 0)
+	if (decode_meta(c, child(root, "metadata"), &o->meta, namespaced) < 0)
 		return -1;
 	int r = 0;
 	switch (o->kind) {
