@@ -9,12 +9,14 @@
  *   3. converge every Service, in name order, then only the ones that change (a dirty set). */
 #include "controller.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "alloc.h"
+#include "barelb/caps.h"
 #include "barelb/config.h"
 #include "barelb/leader.h"
 #include "barelb/log.h"
@@ -502,6 +504,9 @@ int controller_start(struct loop *l, const struct config *cfg, void *arg)
 	c->src = source_new(l, c->o->source, &so, &h);
 	if (!c->src)
 		return -1;
+	/* The controller is an API client and a file writer: it needs no capability at all. */
+	if (caps_keep_only(NULL, 0) < 0)
+		log_warn("msg=\"cannot drop capabilities\" err=\"%s\"", strerror(errno));
 	if (c->o->leader_elect) {
 		struct leader_opts lo = {
 			.lease_name = "barelb-controller",

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <time.h>
 #include <sys/socket.h>
 
+#include "barelb/caps.h"
 #include "barelb/config.h"
 #include "barelb/log.h"
 #include "barelb/loop.h"
@@ -572,6 +574,36 @@ static void on_iface(const struct iface *ifc, enum iface_event ev, void *arg)
 		apply(s);
 }
 
+static int read_sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* kube-proxy in IPVS mode puts every service IP on kube-ipvs0; without strictARP (arp_ignore=1,
+ * arp_announce=2) every node's kernel then answers ARP for them too, and the LAN sees several
+ * owners. MetalLB users hit this often: say so at start. */
+static void preflight_ipvs(const struct speaker *s)
+{
+	int ign, ann;
+
+	if (!iface_by_name(s->ifaces, "kube-ipvs0"))
+		return;
+	ign = read_sysctl_int("/proc/sys/net/ipv4/conf/all/arp_ignore");
+	ann = read_sysctl_int("/proc/sys/net/ipv4/conf/all/arp_announce");
+	if (ign != 1 || ann != 2)
+		log_warn("msg=\"kube-proxy IPVS mode without strictARP: every node will answer ARP for "
+			 "service IPs; set strictARP: true in kube-proxy's config (arp_ignore=1, "
+			 "arp_announce=2)\" arp_ignore=%d arp_announce=%d", ign, ann);
+}
+
 struct speaker *speaker_new(const struct daemon_opts *o)
 {
 	struct speaker *s = calloc(1, sizeof *s);
@@ -615,9 +647,15 @@ int speaker_start(struct loop *l, const struct config *cfg, void *arg)
 			  "CAP_NET_RAW and CAP_NET_ADMIN)\"");
 		return -1;
 	}
+	preflight_ipvs(s);
 	s->src = source_new(l, s->o->source, &so, &h);
 	if (!s->src)
 		return -1;
+	/* Sockets and netlink are open: from here on only new raw sockets (interfaces that appear
+	 * later) and multicast membership need privileges. */
+	const int keep[] = { CAP_NET_RAW, CAP_NET_ADMIN };
+	if (caps_keep_only(keep, 2) < 0)
+		log_warn("msg=\"cannot drop capabilities\" err=\"%s\"", strerror(errno));
 	s->live = liveness_new(l, s->src, &lo);
 	if (!s->live)
 		return -1;
