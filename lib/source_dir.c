@@ -8,7 +8,8 @@
  * first file (in name order) that holds it; for a Service, with PATH/status/<ns>/<name>.json
  * merged over it; for an EndpointSlice no file holds, the one derived from Pods. Every change
  * recomputes only the keys that the changed file held before or holds now, so an object that
- * moves from one file to another is neither deleted nor re-added. */
+ * moves from one file to another is neither deleted nor re-added. An index from each key to the
+ * files that hold it makes that recomputation independent of the number of files. */
 #define _GNU_SOURCE /* vasprintf, mkostemp */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 
 #include "barelb/log.h"
 #include "barelb/loop.h"
+#include "barelb/strmap.h"
 #include "source_internal.h"
 
 #define MAX_FILE_BYTES (16u << 20)  /* a manifest larger than this is refused, not read */
@@ -48,6 +50,12 @@ struct watch {
 struct mfile {
 	char *rel; /* "web.yaml" or "leases/speaker-a.json" */
 	struct store *objs;
+};
+
+/* The files that hold one key (in no order): one, unless the user repeats an object. */
+struct holders {
+	struct mfile **v;
+	size_t n, cap;
 };
 
 struct status_ent {
@@ -78,9 +86,12 @@ struct evagg {
 	bool dirty;
 };
 
+/* A list of distinct strings in the order they were added; past a few entries a set answers
+ * "already there?" so that adding stays O(1) (a full scan adds every file). */
 struct strlist {
 	char **v;
 	size_t n, cap;
+	struct strmap *set;
 };
 
 struct dirsrc {
@@ -91,8 +102,9 @@ struct dirsrc {
 	struct loop_fd *lfd;
 	struct watch *watches;
 	size_t n_watches, cap_watches;
-	struct mfile *files; /* sorted by rel */
+	struct mfile **files; /* sorted by rel; each one allocated, so holders can point to it */
 	size_t n_files, cap_files;
+	struct strmap *index; /* key_str() → struct holders */
 	struct status_ent *status[STATUS_BUCKETS];
 	struct store *view;    /* what is delivered, every kind (Pods too, for the slices) */
 	struct store *derived; /* EndpointSlices made from Pods */
@@ -149,16 +161,30 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+#define STRLIST_SCAN_MAX 16 /* up to this many entries, a linear scan finds duplicates */
+
 static void strlist_add(struct strlist *l, const char *s)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
+	if (l->set) {
+		if (strmap_get(l->set, s))
 			return;
+	} else {
+		for (size_t i = 0; i < l->n; i++)
+			if (strcmp(l->v[i], s) == 0)
+				return;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
 	l->v[l->n++] = xstrdup(s);
+	if (!l->set && l->n > STRLIST_SCAN_MAX) {
+		l->set = strmap_new();
+		for (size_t i = 0; i < l->n; i++)
+			strmap_put(l->set, l->v[i], l->v[i]);
+	} else if (l->set) {
+		strmap_put(l->set, s, l->v[l->n - 1]);
+	}
 }
 
 static void strlist_clear(struct strlist *l)
@@ -166,6 +192,8 @@ static void strlist_clear(struct strlist *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	l->n = 0;
+	strmap_free(l->set, NULL);
+	l->set = NULL;
 }
 
 static void strlist_free(struct strlist *l)
@@ -354,7 +382,7 @@ static size_t file_pos(const struct dirsrc *d, const char *rel, bool *found)
 	size_t lo = 0, hi = d->n_files;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(d->files[mid].rel, rel);
+		int c = strcmp(d->files[mid]->rel, rel);
 		if (c == 0) {
 			*found = true;
 			return mid;
@@ -390,6 +418,99 @@ static void affect_all(struct dirsrc *d, const struct store *st)
 {
 	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
 		store_foreach(st, (enum kobj_kind)k, affect_cb, d);
+}
+
+/* ---- the index: which files hold a key ---- */
+
+/* "K\x1fns\x1fname" into buf (NUL-terminated), or a malloc'd string when buf is too small
+ * (*heap set): the caller frees it. */
+static char *key_str(char *buf, size_t n, enum kobj_kind k, const char *ns, const char *name,
+		     bool *heap)
+{
+	const char *nsv = ns ? ns : "";
+	const char *nv = name ? name : "";
+	int w = snprintf(buf, n, "%d\x1f%s\x1f%s", (int)k, nsv, nv);
+	*heap = w < 0 || (size_t)w >= n;
+	return *heap ? xasprintf("%d\x1f%s\x1f%s", (int)k, nsv, nv) : buf;
+}
+
+struct index_op {
+	struct dirsrc *d;
+	struct mfile *f;
+};
+
+static void index_add_cb(const struct kobj *o, void *arg)
+{
+	struct index_op *op = arg;
+	char buf[512];
+	bool heap;
+	char *key = key_str(buf, sizeof buf, o->kind, o->meta.namespace, o->meta.name, &heap);
+	struct holders *h = strmap_get(op->d->index, key);
+	if (!h) {
+		h = xrealloc(NULL, sizeof *h);
+		memset(h, 0, sizeof *h);
+		strmap_put(op->d->index, key, h);
+	}
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 2;
+		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	}
+	h->v[h->n++] = op->f;
+	if (heap)
+		free(key);
+}
+
+static void holders_free(void *p)
+{
+	struct holders *h = p;
+	if (h)
+		free(h->v);
+	free(h);
+}
+
+static void index_del_cb(const struct kobj *o, void *arg)
+{
+	struct index_op *op = arg;
+	char buf[512];
+	bool heap;
+	char *key = key_str(buf, sizeof buf, o->kind, o->meta.namespace, o->meta.name, &heap);
+	struct holders *h = strmap_get(op->d->index, key);
+	for (size_t i = 0; h && i < h->n; i++)
+		if (h->v[i] == op->f) {
+			h->v[i] = h->v[--h->n];
+			break;
+		}
+	if (h && !h->n)
+		holders_free(strmap_del(op->d->index, key));
+	if (heap)
+		free(key);
+}
+
+/* Every object of f->objs enters (add) or leaves (!add) the index. */
+static void index_file(struct dirsrc *d, struct mfile *f, bool add)
+{
+	struct index_op op = { d, f };
+	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
+		store_foreach(f->objs, (enum kobj_kind)k, add ? index_add_cb : index_del_cb, &op);
+}
+
+/* The object of the first file (in name order) that holds the key, or NULL. */
+static const struct kobj *index_first(struct dirsrc *d, enum kobj_kind k, const char *ns,
+				      const char *name)
+{
+	char buf[512];
+	bool heap;
+	char *key = key_str(buf, sizeof buf, k, ns, name, &heap);
+	const struct holders *h = strmap_get(d->index, key);
+	if (heap)
+		free(key);
+	if (!h)
+		return NULL;
+	const struct mfile *first = NULL;
+	for (size_t i = 0; i < h->n; i++)
+		if (!first || strcmp(h->v[i]->rel, first->rel) < 0)
+			first = h->v[i];
+	return first ? store_get(first->objs, k, ns, name) : NULL;
 }
 
 struct fread_ctx {
@@ -438,9 +559,12 @@ static void process_file(struct dirsrc *d, const char *rel)
 					strerror(errno));
 		/* gone (or unreadable): what it held goes away */
 		if (found) {
-			affect_all(d, d->files[pos].objs);
-			store_free(d->files[pos].objs);
-			free(d->files[pos].rel);
+			struct mfile *gone = d->files[pos];
+			affect_all(d, gone->objs);
+			index_file(d, gone, false);
+			store_free(gone->objs);
+			free(gone->rel);
+			free(gone);
 			memmove(&d->files[pos], &d->files[pos + 1],
 				(d->n_files - pos - 1) * sizeof *d->files);
 			d->n_files--;
@@ -460,12 +584,15 @@ static void process_file(struct dirsrc *d, const char *rel)
 	if (f.errors && found)
 		/* a bad object may be one the file held before: nothing it held is dropped */
 		for (int k = 0; k < KOBJ_KIND_COUNT; k++)
-			store_foreach(d->files[pos].objs, (enum kobj_kind)k, keep_cb, f.objs);
+			store_foreach(d->files[pos]->objs, (enum kobj_kind)k, keep_cb, f.objs);
 	affect_all(d, f.objs);
 	if (found) {
-		affect_all(d, d->files[pos].objs);
-		store_free(d->files[pos].objs);
-		d->files[pos].objs = f.objs;
+		struct mfile *mf = d->files[pos];
+		affect_all(d, mf->objs);
+		index_file(d, mf, false);
+		store_free(mf->objs);
+		mf->objs = f.objs;
+		index_file(d, mf, true);
 		return;
 	}
 	if (d->n_files == d->cap_files) {
@@ -473,9 +600,12 @@ static void process_file(struct dirsrc *d, const char *rel)
 		d->files = xrealloc(d->files, d->cap_files * sizeof *d->files);
 	}
 	memmove(&d->files[pos + 1], &d->files[pos], (d->n_files - pos) * sizeof *d->files);
-	d->files[pos].rel = xstrdup(rel);
-	d->files[pos].objs = f.objs;
+	struct mfile *mf = xrealloc(NULL, sizeof *mf);
+	mf->rel = xstrdup(rel);
+	mf->objs = f.objs;
+	d->files[pos] = mf;
 	d->n_files++;
+	index_file(d, mf, true);
 }
 
 /* ---- status patches (PATH/status/<ns>/<name>.json) ---- */
@@ -562,9 +692,7 @@ out:
 
 static void recompute(struct dirsrc *d, enum kobj_kind k, const char *ns, const char *name)
 {
-	const struct kobj *eff = NULL;
-	for (size_t i = 0; i < d->n_files && !eff; i++)
-		eff = store_get(d->files[i].objs, k, ns, name);
+	const struct kobj *eff = index_first(d, k, ns, name);
 	/* an EndpointSlice written by the user wins over one derived from Pods */
 	if (!eff && k == KOBJ_ENDPOINTSLICE)
 		eff = store_get(d->derived, k, ns, name);
@@ -676,6 +804,11 @@ static struct kobj *build_slice(const struct kobj *svc, int af, const char *name
 	return o;
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void recompute_slices(struct dirsrc *d, const char *ns)
 {
 	struct objvec svcs = { .ns = ns }, pods = { .ns = ns }, old = { .ns = ns };
@@ -716,12 +849,13 @@ static void recompute_slices(struct dirsrc *d, const char *ns)
 	}
 	store_foreach(d->derived, KOBJ_ENDPOINTSLICE, objvec_cb, &old);
 	struct strlist gone = { 0 };
+	/* sorted, so that finding the slices no Service wants is n log n, not n^2 */
+	if (wanted.n > 1)
+		qsort(wanted.v, wanted.n, sizeof *wanted.v, cmp_strp);
 	for (size_t i = 0; i < old.n; i++) {
-		size_t j;
-		for (j = 0; j < wanted.n && strcmp(wanted.v[j], old.v[i]->meta.name) != 0; j++)
-			;
-		if (j == wanted.n)
-			strlist_add(&gone, old.v[i]->meta.name);
+		const char *nm = old.v[i]->meta.name;
+		if (!wanted.n || !bsearch(&nm, wanted.v, wanted.n, sizeof *wanted.v, cmp_strp))
+			strlist_add(&gone, nm);
 	}
 	for (size_t i = 0; i < gone.n; i++) {
 		kobj_free(store_take(d->derived, KOBJ_ENDPOINTSLICE, ns, gone.v[i]));
@@ -832,7 +966,7 @@ static void dirty_known_status(struct dirsrc *d, const char *ns)
 static void full_scan(struct dirsrc *d)
 {
 	for (size_t i = 0; i < d->n_files; i++)
-		strlist_add(&d->dirty_files, d->files[i].rel);
+		strlist_add(&d->dirty_files, d->files[i]->rel);
 	scan_files(d, d->path, "");
 	scan_files(d, d->leases_dir, "leases/");
 	dirty_known_status(d, NULL);
@@ -1308,10 +1442,12 @@ static void dir_free(void *impl)
 		free(d->watches[i].ns);
 	free(d->watches);
 	for (size_t i = 0; i < d->n_files; i++) {
-		free(d->files[i].rel);
-		store_free(d->files[i].objs);
+		free(d->files[i]->rel);
+		store_free(d->files[i]->objs);
+		free(d->files[i]);
 	}
 	free(d->files);
+	strmap_free(d->index, holders_free);
 	for (size_t b = 0; b < STATUS_BUCKETS; b++) {
 		struct status_ent *e = d->status[b];
 		while (e) {
@@ -1380,6 +1516,7 @@ void *source_dir_new(struct source *s, const char *path)
 	d->lock_path = xasprintf("%s/.lock", d->leases_dir);
 	d->view = store_new();
 	d->derived = store_new();
+	d->index = strmap_new();
 	d->settle = loop_timer_new(d->l, settle_cb, d);
 	d->pend_timer = loop_timer_new(d->l, pend_fire, d);
 	d->ev_timer = loop_timer_new(d->l, ev_timer_cb, d);

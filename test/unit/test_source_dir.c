@@ -695,6 +695,111 @@ static void test_events(void **state)
 	assert_int_equal(allocated, 1);
 }
 
+/* ---- many files: the key → files index ---- */
+
+#define MANY_FILES 1000
+#define MANY_PER 5
+
+static void put_many(struct t *t, int f, int port_of_first)
+{
+	char name[64], text[4096];
+	size_t o = 0;
+	for (int j = 0; j < MANY_PER; j++)
+		o += (size_t)snprintf(text + o, sizeof text - o,
+				      "---\napiVersion: v1\nkind: Service\nmetadata: {name: s-%d-%d, "
+				      "namespace: ns-%d}\nspec: {ports: [{port: %d}]}\n",
+				      f, j, f % 10, j == 0 ? port_of_first : 80);
+	snprintf(name, sizeof name, "f-%04d.yaml", f);
+	put_file(t, name, text);
+}
+
+static int port_of(struct t *t, const char *ns, const char *name)
+{
+	const struct kobj *o = get(t, KOBJ_SERVICE, ns, name);
+	return o && o->u.svc.n_ports ? o->u.svc.ports[0].port : -1;
+}
+
+static bool f0_gone(struct t *t)
+{
+	return get(t, KOBJ_SERVICE, "ns-0", "s-0-1") == NULL;
+}
+
+static bool f500_edited(struct t *t)
+{
+	return port_of(t, "ns-0", "s-500-0") == 8080;
+}
+
+static bool f0_back(struct t *t)
+{
+	return get(t, KOBJ_SERVICE, "ns-0", "s-0-1") != NULL;
+}
+
+static bool dup_gone(struct t *t)
+{
+	return get(t, KOBJ_SERVICE, "ns-0", "s-0-0") == NULL;
+}
+
+static void test_many_files(void **state)
+{
+	struct t *t = *state;
+	for (int f = 0; f < MANY_FILES; f++)
+		put_many(t, f, 80);
+	/* the same key in a later file: the first file in name order wins while it holds it */
+	put_file(t, "z-dup.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s-0-0, "
+				  "namespace: ns-0}\nspec: {ports: [{port: 99}]}\n");
+	uint64_t t0 = loop_now_ms(t->l);
+	start(t);
+	print_message("# %d files x %d Services synced in %llu ms\n", MANY_FILES, MANY_PER,
+		      (unsigned long long)(loop_now_ms(t->l) - t0));
+	assert_int_equal(t->synced, 1);
+	assert_int_equal(store_count(source_store(t->src), KOBJ_SERVICE), MANY_FILES * MANY_PER);
+	assert_int_equal(port_of(t, "ns-0", "s-0-0"), 80);
+	assert_int_equal(port_of(t, "ns-9", "s-999-4"), 80);
+
+	/* the first holder goes: the key falls to the next file, as a change, not a delete */
+	t->n_ev = 0;
+	char p[256];
+	path_of(t, "f-0000.yaml", p, sizeof p);
+	assert_int_equal(unlink(p), 0);
+	assert_true(run_until(t, f0_gone, 2000));
+	run_until(t, NULL, 50);
+	assert_int_equal(t->n_ev, MANY_PER);
+	assert_int_equal(count_ev(t, SOURCE_MODIFIED, "ns-0/s-0-0"), 1);
+	assert_int_equal(count_ev(t, SOURCE_DELETED, NULL), MANY_PER - 1);
+	assert_int_equal(port_of(t, "ns-0", "s-0-0"), 99);
+
+	/* one file of a thousand edited: only its changed object is delivered */
+	t->n_ev = 0;
+	put_many(t, 500, 8080);
+	assert_true(run_until(t, f500_edited, 2000));
+	run_until(t, NULL, 50);
+	assert_int_equal(t->n_ev, 1);
+	assert_int_equal(count_ev(t, SOURCE_MODIFIED, "ns-0/s-500-0"), 1);
+
+	/* the file comes back: it holds the key again, before z-dup.yaml */
+	t->n_ev = 0;
+	put_many(t, 0, 80);
+	assert_true(run_until(t, f0_back, 2000));
+	run_until(t, NULL, 50);
+	assert_int_equal(port_of(t, "ns-0", "s-0-0"), 80);
+	assert_int_equal(count_ev(t, SOURCE_MODIFIED, "ns-0/s-0-0"), 1);
+	assert_int_equal(count_ev(t, SOURCE_ADDED, NULL), MANY_PER - 1);
+
+	/* both holders gone: deleted */
+	t->n_ev = 0;
+	path_of(t, "z-dup.yaml", p, sizeof p);
+	assert_int_equal(unlink(p), 0);
+	run_until(t, NULL, 100);
+	assert_int_equal(t->n_ev, 0);
+	path_of(t, "f-0000.yaml", p, sizeof p);
+	assert_int_equal(unlink(p), 0);
+	assert_true(run_until(t, dup_gone, 2000));
+	run_until(t, NULL, 50);
+	assert_int_equal(count_ev(t, SOURCE_DELETED, NULL), MANY_PER);
+	assert_int_equal(store_count(source_store(t->src), KOBJ_SERVICE),
+			 (MANY_FILES - 1) * MANY_PER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +811,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pods_to_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
