@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "alloc.h"
+#include "barelb/xalloc.h"
 #include "barelb/caps.h"
 #include "barelb/config.h"
 #include "barelb/leader.h"
@@ -43,15 +44,6 @@ struct controller {
 	struct loop_timer *hold_timer; /* a hold-down ends: failed services may succeed now */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-	if (!q) {
-		log_error("msg=\"out of memory\"");
-		abort();
-	}
-	return q;
-}
 
 static void kick(struct controller *c)
 {

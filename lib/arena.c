@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* arena: chunked bump allocator; everything handed out is freed at once by arena_free(). */
+#include "barelb/xalloc.h"
 #include "barelb/arena.h"
 
 #include <stdarg.h>
@@ -25,16 +26,6 @@ struct arena {
 	size_t handed_out;
 };
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-	if (!p) {
-		/* Out of memory is not recoverable for a config loader or a daemon. */
-		fprintf(stderr, "barelb: out of memory (%zu bytes)\n", n);
-		abort();
-	}
-	return p;
-}
 
 struct arena *arena_new(void)
 {

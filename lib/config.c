@@ -9,29 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "barelb/xalloc.h"
 #include "config_internal.h"
 
 /* ---------- diagnostics ---------- */
 
-static void *xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n);
-	if (!q) {
-		fprintf(stderr, "barelb: out of memory\n");
-		abort();
-	}
-	return q;
-}
 
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p) {
-		fprintf(stderr, "barelb: out of memory\n");
-		abort();
-	}
-	return p;
-}
 
 void cfg_diag_add(struct cfg_diags *d, enum cfg_diag_level lvl, const char *file, int line, int col,
 		  const char *msg)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "barelb/xalloc.h"
 #include "barelb/kubeconfig.h"
 #include "barelb/log.h"
 #include "barelb/loop.h"
@@ -56,28 +57,7 @@ struct kube_http {
 	struct log_ratelimit rl_token;
 };
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
-static char *xdup(const char *s)
-{
-	char *p;
-	if (!s)
-		return NULL;
-	p = strdup(s);
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
 static char *xmemdup(const char *s, size_t n)
 {
@@ -436,19 +416,19 @@ struct kube_http *kube_http_new(struct loop *l, const struct kube_config *cfg,
 
 	h->l = l;
 	h->rl_token = (struct log_ratelimit)LOG_RATELIMIT_INIT(0.1, 2);
-	h->base = xdup(cfg->server);
-	h->user_agent = xdup(user_agent ? user_agent : "barelb");
+	h->base = xstrdup_null(cfg->server);
+	h->user_agent = xstrdup_null(user_agent ? user_agent : "barelb");
 	h->cfg.server = h->base;
-	h->cfg.ca_file = xdup(cfg->ca_file);
+	h->cfg.ca_file = xstrdup_null(cfg->ca_file);
 	h->cfg.ca_data = xmemdup(cfg->ca_data, cfg->ca_len);
 	h->cfg.ca_len = cfg->ca_len;
 	h->cfg.insecure = cfg->insecure;
-	h->cfg.token = xdup(cfg->token);
-	h->cfg.token_file = xdup(cfg->token_file);
-	h->cfg.cert_file = xdup(cfg->cert_file);
+	h->cfg.token = xstrdup_null(cfg->token);
+	h->cfg.token_file = xstrdup_null(cfg->token_file);
+	h->cfg.cert_file = xstrdup_null(cfg->cert_file);
 	h->cfg.cert_data = xmemdup(cfg->cert_data, cfg->cert_len);
 	h->cfg.cert_len = cfg->cert_len;
-	h->cfg.key_file = xdup(cfg->key_file);
+	h->cfg.key_file = xstrdup_null(cfg->key_file);
 	h->cfg.key_data = xmemdup(cfg->key_data, cfg->key_len);
 	h->cfg.key_len = cfg->key_len;
 	if (cfg->insecure)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* loop: thin wrapper around libevent so that daemons see fds, timers and signals, nothing else. */
+#include "barelb/xalloc.h"
 #include "barelb/loop.h"
 
 #include <event2/event.h>
@@ -36,15 +37,6 @@ struct loop_signal {
 	void *arg;
 };
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
 struct loop *loop_new(void)
 {

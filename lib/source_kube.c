@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "barelb/xalloc.h"
 #include "barelb/loop.h"
 #include "barelb/store.h"
 #include "kube_http.h"
@@ -29,25 +30,7 @@
 /* why the stream consumer aborted a watch */
 enum { KW_NONE, KW_RELIST, KW_MALFORMED, KW_ERROR, KW_TOO_LONG };
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s ? s : "");
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
 void kube_describe_error(const struct kube *k, const struct kube_resp *r, char *buf, size_t n)
 {

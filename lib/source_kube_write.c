@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "barelb/xalloc.h"
 #include "barelb/loop.h"
 #include "kube_http.h"
 #include "model_internal.h"
@@ -63,25 +64,7 @@ struct kwrite {
 	uint32_t count_sent;
 };
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s ? s : "");
-	if (!p) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
 static int64_t wall_us(void)
 {

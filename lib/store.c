@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* store: the object cache. One open-addressing table per kind (linear probing, backward-shift
  * deletion, so no tombstones pile up), keyed by namespace/name, owning its objects. */
+#include "barelb/xalloc.h"
 #include "barelb/store.h"
 
 #include <stdint.h>
@@ -56,15 +57,6 @@ static bool key_eq(const struct kobj *o, const char *ns, const char *name)
 	return strcmp(o->meta.name ? o->meta.name : "", name ? name : "") == 0;
 }
 
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p) {
-		fprintf(stderr, "barelb: out of memory (%zu x %zu)\n", n, size);
-		abort();
-	}
-	return p;
-}
 
 struct store *store_new(void)
 {

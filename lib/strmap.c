@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* strmap: a small string-keyed hash map for daemon state (per-service decisions, indexes). */
+#include "barelb/xalloc.h"
 #include "barelb/strmap.h"
 
 #include <stdint.h>
@@ -31,15 +32,6 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-	if (!p) {
-		fprintf(stderr, "barelb: out of memory\n");
-		abort();
-	}
-	return p;
-}
 
 struct strmap *strmap_new(void)
 {
