@@ -134,7 +134,7 @@ static int u32_cmp(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
-static int large_cmp(const struct plan_large *a, const struct plan_large *b)
+static int large_cmp(const struct bgp_large_community *a, const struct bgp_large_community *b)
 {
 	if (a->global != b->global)
 		return a->global < b->global ? -1 : 1;
@@ -160,7 +160,7 @@ static size_t uniq_u32(uint32_t *v, size_t n)
 	return w;
 }
 
-static size_t uniq_large(struct plan_large *v, size_t n)
+static size_t uniq_large(struct bgp_large_community *v, size_t n)
 {
 	size_t w = n ? 1 : 0;
 
@@ -471,13 +471,13 @@ struct tmp_attrs {
 	size_t c_off, c_n, l_off, l_n;
 	/* set once the pools stop growing */
 	const uint32_t *c;
-	const struct plan_large *l;
+	const struct bgp_large_community *l;
 };
 
 struct builder {
 	uint32_t *comm;
 	size_t n_comm, cap_comm;
-	struct plan_large *large;
+	struct bgp_large_community *large;
 	size_t n_large, cap_large;
 };
 
@@ -540,7 +540,7 @@ static int run_attrs(const struct plan_ctx *c, const struct plan_contrib *run, s
 					 sizeof(*bd->large)) < 0)
 					return -1;
 				bd->large[bd->n_large++] =
-					(struct plan_large){ .global = cv->a, .local1 = cv->b,
+					(struct bgp_large_community){ .global = cv->a, .local1 = cv->b,
 							     .local2 = cv->c };
 			} else {
 				if (grow((void **)&bd->comm, &bd->cap_comm, bd->n_comm + 1,
@@ -679,7 +679,7 @@ int plan_build(const struct plan_ctx *c, const struct plan_service *svcs, size_t
 		pa->n_communities = tmp[i].c_n;
 		tc += tmp[i].c_n;
 		if (tmp[i].l_n)
-			memcpy(out->large_mem + lc, tmp[i].l, tmp[i].l_n * sizeof(struct plan_large));
+			memcpy(out->large_mem + lc, tmp[i].l, tmp[i].l_n * sizeof(struct bgp_large_community));
 		pa->large = out->large_mem + lc;
 		pa->n_large = tmp[i].l_n;
 		lc += tmp[i].l_n;

@@ -12,6 +12,7 @@
 #include "barelb/addr.h"
 #include "barelb/config.h"
 #include "barelb/model.h"
+#include "msg.h" /* struct bgp_large_community: plan_attrs feed struct bgp_route as they are */
 
 /* Label Kubernetes puts on nodes that must not carry load-balancer traffic (same as elect.h). */
 #define PLAN_EXCLUDE_LABEL "node.kubernetes.io/exclude-from-external-load-balancers"
@@ -94,17 +95,13 @@ int plan_service_contribs(const struct plan_ctx *c, const struct plan_service *s
 
 /* ---------- the whole plan ---------- */
 
-struct plan_large {             /* RFC 8092 large community */
-	uint32_t global, local1, local2;
-};
-
 /* Path attributes barelb varies per prefix. Interned: routes with equal attributes share one. */
 struct plan_attrs {
 	bool has_local_pref;        /* only for iBGP peers */
 	uint32_t local_pref;
 	const uint32_t *communities; /* RFC 1997, (A << 16) | B; ascending, unique */
 	size_t n_communities;
-	const struct plan_large *large; /* ascending (global, local1, local2), unique */
+	const struct bgp_large_community *large; /* ascending (global, local1, local2), unique */
 	size_t n_large;
 };
 
@@ -133,7 +130,7 @@ struct plan {
 	size_t n_local_pref_conflicts;
 	/* private */
 	uint32_t *comm_mem;
-	struct plan_large *large_mem;
+	struct bgp_large_community *large_mem;
 };
 
 /* Build the plan for services svcs[0..n). 0, or -1 on out of memory (out is then empty).

@@ -508,7 +508,7 @@ static void test_format_and_names(void **state)
 {
 	(void)state;
 	uint32_t comm[2] = {65000u << 16 | 1, 65535u << 16 | 65535};
-	struct plan_large lg[1] = {{4294967295u, 0, 7}};
+	struct bgp_large_community lg[1] = {{4294967295u, 0, 7}};
 	struct plan_attrs a = {.has_local_pref = true, .local_pref = 4294967295u, .communities = comm,
 			       .n_communities = 2, .large = lg, .n_large = 1};
 	struct plan p = {.attrs = &a, .n_attrs = 1};
