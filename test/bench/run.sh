@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The `make bench` runner: runs each benchmark program (every executable build/bench/*, or the
-# programs given as arguments) and passes its output through. Each program prints lines
+# The `make bench` runner: runs each benchmark program (every executable build/bench/*, then every
+# test/bench/*.sh script, or the programs given as arguments) and passes its output through.
+# A program or script that a compiled program hands over to is not run twice: scripts whose name
+# matches a build/bench program are skipped. Each program prints lines
 # "bench NAME: FIGURE UNIT (baseline FIGURE UNIT, ratio X)" and '#' lines that explain them.
 # Builds nothing. Exits 1 if a program fails or prints no bench line.
 set -u
@@ -13,6 +15,11 @@ else
 	for p in build/bench/*; do
 		[ -f "$p" ] && [ -x "$p" ] && progs+=("$p")
 	done
+	for p in test/bench/*.sh; do
+		[ "$(basename "$p")" = run.sh ] && continue
+		[ -x "build/bench/$(basename "$p" .sh)" ] && continue
+		[ -f "$p" ] && progs+=("$p")
+	done
 fi
 if [ ${#progs[@]} -eq 0 ]; then
 	echo "no benchmark programs in build/bench (build them first)" >&2
@@ -20,7 +27,10 @@ if [ ${#progs[@]} -eq 0 ]; then
 fi
 status=0
 for p in "${progs[@]}"; do
-	out=$("$p")
+	case $p in
+	*.sh) out=$(bash "$p") ;;
+	*) out=$("$p") ;;
+	esac
 	rc=$?
 	printf '%s\n' "$out"
 	if [ "$rc" -ne 0 ]; then

@@ -238,6 +238,9 @@ def parse_path(path):
 class ApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakeapi"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle adds 20-50 ms
+    # between pages, which a real API server does not.
+    disable_nagle_algorithm = True
 
     def setup(self):
         # TLS handshake here, in the connection's thread, so that a stuck client cannot block
