@@ -25,6 +25,7 @@
 #include "barelb/source.h"
 #include "barelb/store.h"
 #include "barelb/strmap.h"
+#include "announce_bgp.h"
 #include "elect.h"
 #include "iface.h"
 #include "l2/responder.h"
@@ -53,6 +54,10 @@ struct speaker {
 	struct liveness *live;
 	struct iface_table *ifaces;
 	struct responder *resp;
+	struct bgp_announcer *bgp;
+	unsigned stop_pending;      /* hand-over steps still running on SIGTERM */
+	void (*stop_done)(void *);
+	void *stop_done_arg;
 	struct strmap *state;  /* "ns/name" → struct svc_state */
 	struct strmap *dirty;  /* "ns/name" → (void *)1 */
 	bool all_dirty;
@@ -459,6 +464,28 @@ static void collect_state_keys(const char *key, void *val, void *arg)
 	strmap_put(arg, key, (void *)1);
 }
 
+static bool bgp_is_ours(const struct kobj *svc, void *arg)
+{
+	return is_ours(arg, svc);
+}
+
+/* This node may announce over BGP: its speaker is alive (own Lease seen) and its Node is not
+ * NotReady past the grace period. The plan checks the exclude label and NetworkUnavailable. */
+static bool self_eligible(struct speaker *s)
+{
+	const struct kobj *me = store_get(source_store(s->src), KOBJ_NODE, NULL, s->o->node);
+	struct gather g = { .s = s };
+
+	if (!liveness_alive(s->live, s->o->node))
+		return false;
+	if (me && node_not_ready(&g, me)) {
+		return false;
+	}
+	if (g.wake_in_ms)
+		wake_at(s, loop_now_ms(s->l) + g.wake_in_ms + 1);
+	return true;
+}
+
 static void do_work(void *arg)
 {
 	struct speaker *s = arg;
@@ -474,6 +501,9 @@ static void do_work(void *arg)
 	strmap_foreach(todo, work_one, s);
 	strmap_free(todo, NULL);
 	apply(s);
+	if (s->cfg && (s->cfg->n_peers || bgp_announcer_session_count(s->bgp)))
+		bgp_announcer_update(s->bgp, s->cfg, source_store(s->src), bgp_is_ours, s,
+				     self_eligible(s), s->o->terminating_drop);
 }
 
 /* ---- inputs ---- */
@@ -641,6 +671,7 @@ int speaker_start(struct loop *l, const struct config *cfg, void *arg)
 	s->work = loop_timer_new(l, do_work, s);
 	s->hold = loop_timer_new(l, on_hold, s);
 	s->resp = responder_new(l, NULL);
+	s->bgp = bgp_announcer_new(l, s->o->node);
 	s->ifaces = iface_table_new(l, NULL, on_iface, s);
 	if (!s->resp || !s->ifaces) {
 		log_error("msg=\"cannot open the layer-2 responder or the interface table (needs "
@@ -670,18 +701,34 @@ void speaker_config_changed(const struct config *cfg, void *arg)
 	mark_all(s);
 }
 
+static void stop_step_done(void *arg)
+{
+	struct speaker *s = arg;
+
+	if (s->stop_pending && --s->stop_pending == 0)
+		s->stop_done(s->stop_done_arg);
+}
+
 void speaker_stop(void *arg, void (*done)(void *), void *done_arg)
 {
 	struct speaker *s = arg;
 
-	/* Stop answering first, then release the Lease so the next owner takes over at once. */
+	/* Stop answering first, then release the Lease so the next owner takes over at once, and
+	 * close the BGP sessions with a Cease so routers drop our routes at once. */
 	s->stopping = true;
+	s->stop_done = done;
+	s->stop_done_arg = done_arg;
+	s->stop_pending = 2;
 	if (s->ifaces && s->resp)
 		apply(s);
 	if (s->live)
-		liveness_leave(s->live, done, done_arg);
+		liveness_leave(s->live, stop_step_done, s);
 	else
-		done(done_arg);
+		stop_step_done(s);
+	if (s->bgp)
+		bgp_announcer_stop(s->bgp, stop_step_done, s);
+	else
+		stop_step_done(s);
 }
 
 void speaker_free(struct speaker *s)
@@ -689,6 +736,7 @@ void speaker_free(struct speaker *s)
 	if (!s)
 		return;
 	liveness_free(s->live);
+	bgp_announcer_free(s->bgp);
 	source_free(s->src);
 	responder_free(s->resp);
 	iface_table_free(s->ifaces);

@@ -1001,7 +1001,8 @@ int bgp_session_set_routes(struct bgp_session *s, const struct bgp_route *routes
 		if ((nr[k].attrs = set_get(s, &routes[k])) == NULL)
 			goto oom;
 	}
-	qsort(nr, n, sizeof(*nr), cmp_new);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(nr, n, sizeof(*nr), cmp_new);
 	/* merge the wanted routes into the table; old entries keep what was sent */
 	for (i = 0, j = 0; i < n || j < s->n_rib;) {
 		int c = i >= n ? 1 : j >= s->n_rib ? -1 : cmp_prefix(&nr[i].prefix, &s->rib[j].prefix);
