@@ -361,7 +361,9 @@ static void stop_each(const char *k, void *v, void *arg)
 {
 	struct bgp_announcer *a = arg;
 	(void)k;
-	bgp_session_stop(((struct peer_slot *)v)->s, stop_one_done, a);
+	/* With graceful restart negotiated the router keeps our routes while we restart (RFC 4724);
+	 * otherwise this is a Cease, and the router drops them at once. */
+	bgp_session_stop_graceful(((struct peer_slot *)v)->s, stop_one_done, a);
 }
 
 void bgp_announcer_stop(struct bgp_announcer *a, void (*done)(void *arg), void *arg)
