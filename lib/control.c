@@ -224,7 +224,8 @@ static void on_client(int fd, unsigned events, void *arg)
 		client_close(cl);
 		return;
 	}
-	loop_timer_arm(cl->idle, CONTROL_TIMEOUT_MS);
+	/* no re-arm here: the whole request must arrive within CONTROL_TIMEOUT_MS of the accept, so
+	 * that a client trickling one byte at a time cannot hold a slot for hours */
 	if (n == 0) {
 		/* the client shut its side down without a newline: the request is what came */
 		if (cl->in_len == sizeof cl->in) {

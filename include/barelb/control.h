@@ -14,8 +14,8 @@
  * a stale file left by a crash is replaced. A PATH where another process still accepts
  * connections is refused (two daemons must not share one socket). The file is removed on
  * control_free() if it is still ours. Everything is non-blocking inside the loop: bounded request
- * size, at most CONTROL_MAX_CLIENTS connections, an idle timeout, replies written as the client
- * reads them. */
+ * size, at most CONTROL_MAX_CLIENTS connections, CONTROL_TIMEOUT_MS to send the request (and
+ * between two writes of the reply), replies written as the client reads them. */
 #ifndef BARELB_CONTROL_H
 #define BARELB_CONTROL_H
 
