@@ -704,7 +704,8 @@ int main(int argc, char **argv)
 				printf("count %s requests %lu replies %lu\n", buf, s->requests, s->replies);
 				continue;
 			}
-			qsort(s->rtt, s->n, sizeof(double), cmp_double);
+			if (s->n > 0)
+				qsort(s->rtt, s->n, sizeof(double), cmp_double);
 			printf("stat %s requests %lu replies %lu pairs %zu median_us %.1f p99_us %.1f\n", buf,
 			       s->requests, s->replies, s->n, s->n ? pct(s->rtt, s->n, 50) : 0.0,
 			       s->n ? pct(s->rtt, s->n, 99) : 0.0);
