@@ -19,12 +19,18 @@
 #include "barelb/xalloc.h"
 #include "barelb/caps.h"
 #include "barelb/config.h"
+#include "barelb/control.h"
+#include "barelb/jsonw.h"
 #include "barelb/leader.h"
 #include "barelb/log.h"
+#include "barelb/metrics.h"
 #include "barelb/loop.h"
 #include "barelb/model.h"
+#include "barelb/run.h"
 #include "barelb/source.h"
+#include "barelb/source_metrics.h"
 #include "barelb/store.h"
+#include "barelb/strmap.h"
 
 #define ANN_POOL_OUT "barelb.io/ip-allocated-from-pool"
 
@@ -42,6 +48,12 @@ struct controller {
 	bool all_dirty;
 	struct loop_timer *work;
 	struct loop_timer *hold_timer; /* a hold-down ends: failed services may succeed now */
+	struct strmap *failures;       /* "ns/name" → last allocation failure text, for `services` */
+	struct metrics_family *m_fail; /* barelb_allocator_allocation_failures_total{reason} */
+	struct pool_collect {
+		struct controller *c;
+		int what;
+	} pool_collect[6];
 };
 
 
@@ -198,6 +210,7 @@ static void converge(struct controller *c, const char *key, uint64_t now, bool k
 	strcpy(name, slash + 1);
 	svc = store_get(st, KOBJ_SERVICE, ns, name);
 	if (!is_ours(c, svc)) {
+		free(strmap_del(c->failures, key));
 		released = alloc_release(c->alloc, key, now);
 		if (released)
 			log_info("svc=%s msg=\"released its IPs\"", key);
@@ -270,10 +283,14 @@ static void converge(struct controller *c, const char *key, uint64_t now, bool k
 			 alloc_err_name(res.err), res.msg);
 		snprintf(note, sizeof note, "%s: %s", alloc_err_name(res.err), res.msg);
 		source_event(c->src, svc, "Warning", "AllocationFailed", note);
+		free(strmap_put(c->failures, key, xstrdup(note)));
+		if (c->m_fail)
+			metrics_inc(c->m_fail, (const char *[]){ alloc_err_name(res.err) });
 		if (res.n_ips == 0 && svc->u.svc.n_ingress > 0)
 			clear_if_ours(c, svc, true);
 		goto out;
 	}
+	free(strmap_del(c->failures, key));
 	if (res.changed || !kmeta_annotation(&svc->meta, ANN_POOL_OUT)) {
 		char ips[128], note[256];
 		format_ips(res.ips, res.n_ips, ips, sizeof ips);
@@ -455,6 +472,7 @@ struct controller *controller_new(const struct daemon_opts *o)
 	if (!c)
 		return NULL;
 	c->o = o;
+	c->failures = strmap_new();
 	c->alloc = alloc_new();
 	if (!c->alloc) {
 		free(c);
@@ -478,9 +496,154 @@ static void apply_pools(struct controller *c, const struct config *cfg)
 	c->cfg = cfg;
 }
 
-int controller_start(struct loop *l, const struct config *cfg, void *arg)
+/* ---- metrics and commands ---- */
+
+enum pool_metric { PM_TOTAL, PM_IN_USE, PM_V4_TOTAL, PM_V4_IN_USE, PM_V6_TOTAL, PM_V6_IN_USE };
+
+static double u128d(addr_u128 v)
+{
+	return (double)v;
+}
+
+static void collect_pools(struct metrics_family *f, void *arg)
+{
+	struct pool_collect *pc = arg;
+	struct alloc_pool_stats st;
+
+	for (size_t i = 0; i < alloc_pool_count(pc->c->alloc); i++) {
+		double v = 0;
+		if (alloc_pool_stats(pc->c->alloc, i, &st) < 0)
+			continue;
+		switch ((enum pool_metric)pc->what) {
+		case PM_TOTAL: v = u128d(st.size_v4) + u128d(st.size_v6); break;
+		case PM_IN_USE: v = (double)(st.used_v4 + st.used_v6); break;
+		case PM_V4_TOTAL: v = u128d(st.size_v4); break;
+		case PM_V4_IN_USE: v = (double)st.used_v4; break;
+		case PM_V6_TOTAL: v = u128d(st.size_v6); break;
+		case PM_V6_IN_USE: v = (double)st.used_v6; break;
+		}
+		metrics_set(f, (const char *[]){ st.name }, v);
+	}
+}
+
+static void register_metrics(struct controller *c, struct metrics *m)
+{
+	static const struct { const char *name, *help; enum pool_metric what; } fams[] = {
+		{ "barelb_allocator_addresses_total", "Usable addresses per pool.", PM_TOTAL },
+		{ "barelb_allocator_addresses_in_use_total", "Addresses in use per pool.", PM_IN_USE },
+		{ "barelb_allocator_ipv4_addresses_total", "Usable IPv4 addresses per pool.", PM_V4_TOTAL },
+		{ "barelb_allocator_ipv4_addresses_in_use_total", "IPv4 addresses in use per pool.",
+		  PM_V4_IN_USE },
+		{ "barelb_allocator_ipv6_addresses_total", "Usable IPv6 addresses per pool.", PM_V6_TOTAL },
+		{ "barelb_allocator_ipv6_addresses_in_use_total", "IPv6 addresses in use per pool.",
+		  PM_V6_IN_USE },
+	};
+	for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+		struct pool_collect *pc = &c->pool_collect[i];
+		pc->c = c;
+		pc->what = fams[i].what;
+		metrics_on_collect(metrics_gauge(m, fams[i].name, fams[i].help, "pool"), collect_pools,
+				   pc);
+	}
+	c->m_fail = metrics_counter(m, "barelb_allocator_allocation_failures_total",
+				    "Allocations that failed, by reason.", "reason");
+	source_register_metrics(c->src, m);
+}
+
+struct svc_list {
+	struct controller *c;
+	struct jsonw *w;
+};
+
+static void list_service(const struct kobj *o, void *arg)
+{
+	struct svc_list *sl = arg;
+	char key[512], ip[ADDR_STRLEN];
+	addr_t ips[2];
+	const char *pool = NULL, *fail;
+	size_t n;
+
+	if (!is_ours(sl->c, o))
+		return;
+	kobj_key(o, key, sizeof key);
+	n = alloc_get(sl->c->alloc, key, ips, &pool);
+	fail = strmap_get(sl->c->failures, key);
+	jsonw_obj_begin(sl->w);
+	jsonw_kv_str(sl->w, "service", key);
+	jsonw_key(sl->w, "ips");
+	jsonw_arr_begin(sl->w);
+	for (size_t i = 0; i < n; i++) {
+		addr_format(&ips[i], ip, sizeof ip);
+		jsonw_str(sl->w, ip);
+	}
+	jsonw_arr_end(sl->w);
+	jsonw_kv_str(sl->w, "pool", pool);
+	jsonw_kv_str(sl->w, "reason", fail ? fail : n ? "allocated" : "pending");
+	jsonw_obj_end(sl->w);
+}
+
+static int cmd_services(void *arg, const char *args, struct jsonw *w, char *err, size_t errlen)
+{
+	struct svc_list sl = { arg, w };
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	jsonw_obj_begin(w);
+	jsonw_key(w, "services");
+	jsonw_arr_begin(w);
+	store_foreach(source_store(sl.c->src), KOBJ_SERVICE, list_service, &sl);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+	return 0;
+}
+
+static void pool_row(struct jsonw *w, const char *name, const char *fam, addr_u128 size,
+		     uint64_t used, uint64_t held)
+{
+	char buf[48];
+	addr_u128 used_all = (addr_u128)used + held;
+
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "pool", name);
+	jsonw_kv_str(w, "family", fam);
+	jsonw_key(w, "size");
+	jsonw_num_text(w, addr_u128_format(size, buf, sizeof buf));
+	jsonw_kv_uint(w, "used", used);
+	jsonw_kv_uint(w, "held", held);
+	jsonw_key(w, "free");
+	jsonw_num_text(w, addr_u128_format(size > used_all ? size - used_all : 0, buf, sizeof buf));
+	jsonw_obj_end(w);
+}
+
+static int cmd_pools(void *arg, const char *args, struct jsonw *w, char *err, size_t errlen)
 {
 	struct controller *c = arg;
+	struct alloc_pool_stats st;
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	jsonw_obj_begin(w);
+	jsonw_key(w, "pools");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; i < alloc_pool_count(c->alloc); i++) {
+		if (alloc_pool_stats(c->alloc, i, &st) < 0)
+			continue;
+		if (st.size_v4)
+			pool_row(w, st.name, "ipv4", st.size_v4, st.used_v4, st.held_v4);
+		if (st.size_v6)
+			pool_row(w, st.name, "ipv6", st.size_v6, st.used_v6, st.held_v6);
+	}
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+	return 0;
+}
+
+int controller_start(struct daemon_env *env, const struct config *cfg, void *arg)
+{
+	struct controller *c = arg;
+	struct loop *l = env->l;
 	struct source_opts so = {
 		.kubeconfig = c->o->kubeconfig,
 		.kinds = (1u << KOBJ_SERVICE) | (1u << KOBJ_NAMESPACE),
@@ -496,6 +659,11 @@ int controller_start(struct loop *l, const struct config *cfg, void *arg)
 	c->src = source_new(l, c->o->source, &so, &h);
 	if (!c->src)
 		return -1;
+	register_metrics(c, env->m);
+	if (env->ctl) {
+		control_register(env->ctl, "services", "Services, their IPs and why", cmd_services, c);
+		control_register(env->ctl, "pools", "pool sizes and use by family", cmd_pools, c);
+	}
 	/* The controller is an API client and a file writer: it needs no capability at all. */
 	if (caps_keep_only(NULL, 0) < 0)
 		log_warn("msg=\"cannot drop capabilities\" err=\"%s\"", strerror(errno));
@@ -545,5 +713,34 @@ void controller_free(struct controller *c)
 	loop_timer_free(c->hold_timer);
 	alloc_free(c->alloc);
 	free_keys(c->dirty, c->n_dirty);
+	strmap_free(c->failures, free);
 	free(c);
 }
+
+void controller_cleanup(void *arg)
+{
+	controller_free(arg);
+}
+
+bool controller_ready(void *arg, char *why, size_t n)
+{
+	struct controller *c = arg;
+
+	/* A standby (not leading) is ready too: it is healthy and waiting for the Lease. */
+	if (!c->synced) {
+		snprintf(why, n, "waiting for the first sync of the cluster state");
+		return false;
+	}
+	return true;
+}
+
+void controller_status(void *arg, struct jsonw *w)
+{
+	struct controller *c = arg;
+
+	jsonw_kv_bool(w, "synced", c->synced);
+	if (c->o->leader_elect)
+		jsonw_kv_bool(w, "leader", c->leading);
+	jsonw_kv_uint(w, "services_allocated", alloc_service_count(c->alloc));
+}
+

@@ -3,17 +3,26 @@
 #ifndef BARELB_CONTROLLER_H
 #define BARELB_CONTROLLER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "barelb/daemon.h"
 
 struct loop;
 struct config;
 struct controller;
 
+struct daemon_env;
+struct jsonw;
+
 struct controller *controller_new(const struct daemon_opts *o);
 /* daemon_hooks callbacks (lib/run.h) */
-int controller_start(struct loop *l, const struct config *cfg, void *arg);
+int controller_start(struct daemon_env *env, const struct config *cfg, void *arg);
 void controller_config_changed(const struct config *cfg, void *arg);
 void controller_stop(void *arg, void (*done)(void *), void *done_arg);
+bool controller_ready(void *arg, char *why, size_t n);
+void controller_status(void *arg, struct jsonw *w);
+void controller_cleanup(void *arg); /* frees the controller */
 void controller_free(struct controller *c);
 
 #endif

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* barelb-controller: allocates external IPs to LoadBalancer Services (entry point). */
-#include <stdlib.h>
-
 #include "barelb/run.h"
 #include "controller.h"
 
@@ -20,9 +18,10 @@ int main(int argc, char **argv)
 		.start = controller_start,
 		.config_changed = controller_config_changed,
 		.stop = controller_stop,
+		.ready = controller_ready,
+		.status = controller_status,
+		.cleanup = controller_cleanup,
 		.arg = c,
 	};
-	rc = daemon_run(&o, &hooks);
-	controller_free(c);
-	return rc;
+	return daemon_run(&o, &hooks);
 }

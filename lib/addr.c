@@ -444,3 +444,19 @@ size_t range_to_prefixes(const range_t *r, prefix_t *out, size_t max)
 	}
 	return count;
 }
+
+const char *addr_u128_format(addr_u128 v, char *buf, size_t n)
+{
+	char tmp[40];
+	size_t i = sizeof tmp;
+
+	if (n == 0)
+		return buf;
+	tmp[--i] = 0;
+	do {
+		tmp[--i] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v && i > 0);
+	snprintf(buf, n, "%s", tmp + i);
+	return buf;
+}

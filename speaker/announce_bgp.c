@@ -23,6 +23,8 @@ struct peer_slot {
 	struct bgp_session *s;
 	char *sig; /* the peer's config as text: a change means a new session */
 	bool seen; /* still configured (mark and sweep) */
+	struct bgp_peer_info info;
+	char addr[ADDR_STRLEN];
 };
 
 struct bgp_announcer {
@@ -251,6 +253,10 @@ static void sync_sessions(struct bgp_announcer *a, const struct plan_ctx *pc)
 			ps = xcalloc(1, sizeof *ps);
 			ps->s = s;
 			ps->sig = sig;
+			addr_format(&p->peer_address, ps->addr, sizeof ps->addr);
+			ps->info = (struct bgp_peer_info){ .name = bgp_session_name(s), .address = ps->addr,
+							   .port = p->peer_port, .peer_asn = p->peer_asn,
+							   .my_asn = p->my_asn };
 			sig = NULL;
 			strmap_put(a->peers, p->name, ps);
 			log_info("peer=%s msg=\"starting BGP session\"", p->name);
@@ -379,4 +385,26 @@ void bgp_announcer_stop(struct bgp_announcer *a, void (*done)(void *arg), void *
 	log_info("msg=\"closing every BGP session (Cease, administrative shutdown)\" sessions=%zu",
 		 a->stopping);
 	strmap_foreach(a->peers, stop_each, a);
+}
+
+struct fe {
+	void (*cb)(const struct bgp_peer_info *p, const struct bgp_session *s, void *arg);
+	void *arg;
+};
+
+static void fe_one(const char *k, void *v, void *arg)
+{
+	struct fe *f = arg;
+	struct peer_slot *ps = v;
+	(void)k;
+	f->cb(&ps->info, ps->s, f->arg);
+}
+
+void bgp_announcer_foreach(const struct bgp_announcer *a,
+			   void (*cb)(const struct bgp_peer_info *p, const struct bgp_session *s,
+				      void *arg),
+			   void *arg)
+{
+	struct fe f = { cb, arg };
+	strmap_foreach(a->peers, fe_one, &f);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct loop;
 struct config;
@@ -27,5 +28,19 @@ void bgp_announcer_update(struct bgp_announcer *a, const struct config *cfg,
 /* SIGTERM: NOTIFICATION Cease to every peer, then done(arg) once all connections are closed. */
 void bgp_announcer_stop(struct bgp_announcer *a, void (*done)(void *arg), void *arg);
 size_t bgp_announcer_session_count(const struct bgp_announcer *a);
+
+struct bgp_session;
+/* What the configuration said about a peer, for metrics and `barelbctl peers`. */
+struct bgp_peer_info {
+	const char *name;
+	const char *address; /* text */
+	uint16_t port;
+	uint32_t peer_asn, my_asn;
+};
+/* Visit every session (order unspecified). */
+void bgp_announcer_foreach(const struct bgp_announcer *a,
+			   void (*cb)(const struct bgp_peer_info *p, const struct bgp_session *s,
+				      void *arg),
+			   void *arg);
 
 #endif

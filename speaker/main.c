@@ -18,9 +18,10 @@ int main(int argc, char **argv)
 		.start = speaker_start,
 		.config_changed = speaker_config_changed,
 		.stop = speaker_stop,
+		.ready = speaker_ready,
+		.status = speaker_status,
+		.cleanup = speaker_cleanup,
 		.arg = s,
 	};
-	rc = daemon_run(&o, &hooks);
-	speaker_free(s);
-	return rc;
+	return daemon_run(&o, &hooks);
 }

@@ -20,14 +20,20 @@
 
 #include "barelb/caps.h"
 #include "barelb/config.h"
+#include "barelb/control.h"
+#include "barelb/jsonw.h"
 #include "barelb/log.h"
+#include "barelb/metrics.h"
+#include "barelb/run.h"
 #include "barelb/loop.h"
 #include "barelb/source.h"
+#include "barelb/source_metrics.h"
 #include "barelb/store.h"
 #include "barelb/strmap.h"
 #include "announce_bgp.h"
 #include "elect.h"
 #include "iface.h"
+#include "bgp/session.h"
 #include "l2/responder.h"
 #include "liveness.h"
 
@@ -44,6 +50,7 @@ struct svc_state {
 	char **ifnames;
 	size_t n_ifnames;
 	uint64_t withdraw_at;  /* hold-down: still announced until this loop time (0: none) */
+	uint64_t since_ms;     /* loop time this node started announcing it (owned) */
 };
 
 struct speaker {
@@ -66,6 +73,11 @@ struct speaker {
 	struct loop_timer *work;
 	struct loop_timer *hold;    /* the earliest withdraw_at, or a Node's grace end */
 	uint64_t next_wake;         /* when hold is armed for; 0 if not */
+	struct metrics_family *m_owner_changes;
+	struct coll {
+		struct speaker *s;
+		int what;
+	} coll[20];
 };
 
 /* Wake the work timer at t (loop ms) to re-evaluate everything: a hold-down or a grace period
@@ -444,6 +456,11 @@ static void work_one(const char *key, void *val, void *arg)
 	}
 	if (now) {
 		log_transition(key, was, now, s->o->node);
+		if (was && s->m_owner_changes &&
+		    !(was->owner == now->owner ||
+		      (was->owner && now->owner && strcmp(was->owner, now->owner) == 0)))
+			metrics_inc(s->m_owner_changes, NULL);
+		now->since_ms = was && was->owned && now->owned ? was->since_ms : loop_now_ms(s->l);
 		state_free(strmap_put(s->state, key, now));
 	} else if (was) {
 		if (was->owned)
@@ -634,6 +651,292 @@ static void preflight_ipvs(const struct speaker *s)
 			 "arp_announce=2)\" arp_ignore=%d arp_announce=%d", ign, ann);
 }
 
+/* ---- metrics ---- */
+
+enum coll_what {
+	C_FRAMES, C_ARP_REQ, C_NS, C_ARP_REPLY, C_NA, C_GARP, C_UNSOL_NA, C_SEND_ERR, C_DROPS,
+	C_ANNOUNCED, C_LEASE_ERR, C_BGP_UP, C_BGP_UPD_TX, C_BGP_UPD_RX, C_BGP_PFX, C_BGP_PENDING,
+	C_BGP_NOTIF_TX, C_BGP_NOTIF_RX, C_BGP_MALFORMED, C_COUNT
+};
+
+struct announced_ctx {
+	struct speaker *s;
+	struct metrics_family *f;
+};
+
+static void announced_one(const char *key, void *val, void *arg)
+{
+	struct announced_ctx *ac = arg;
+	struct svc_state *st = val;
+	char ip[ADDR_STRLEN];
+
+	if (!st->owned)
+		return;
+	for (size_t i = 0; i < st->n_ips; i++) {
+		addr_format(&st->ips[i], ip, sizeof ip);
+		metrics_set(ac->f, (const char *[]){ key, "layer2", ac->s->o->node, ip }, 1);
+	}
+}
+
+struct bgp_coll {
+	struct metrics_family *f;
+	enum coll_what what;
+};
+
+static void bgp_one(const struct bgp_peer_info *p, const struct bgp_session *bs, void *arg)
+{
+	struct bgp_coll *bc = arg;
+	struct bgp_session_stats st;
+	char peer[ADDR_STRLEN + 8];
+	double v = 0;
+
+	bgp_session_stats(bs, &st);
+	snprintf(peer, sizeof peer, "%s:%u", p->address, p->port ? p->port : 179);
+	switch (bc->what) {
+	case C_BGP_UP: v = st.state == BGP_ESTABLISHED; break;
+	case C_BGP_UPD_TX: v = (double)st.updates_sent; break;
+	case C_BGP_UPD_RX: v = (double)st.updates_received; break;
+	case C_BGP_PFX: v = (double)st.prefixes_sent; break;
+	case C_BGP_PENDING:
+		v = st.prefixes_wanted > st.prefixes_sent ? (double)(st.prefixes_wanted - st.prefixes_sent) : 0;
+		break;
+	case C_BGP_NOTIF_TX: v = (double)st.notifications_sent; break;
+	case C_BGP_NOTIF_RX: v = (double)st.notifications_received; break;
+	case C_BGP_MALFORMED: v = (double)st.malformed_received; break;
+	default: break;
+	}
+	metrics_set(bc->f, (const char *[]){ peer }, v);
+}
+
+static void collect(struct metrics_family *f, void *arg)
+{
+	struct coll *c = arg;
+	struct speaker *s = c->s;
+	struct responder_counters rc;
+	enum coll_what w = (enum coll_what)c->what;
+
+	if (w == C_ANNOUNCED) {
+		struct announced_ctx ac = { s, f };
+		strmap_foreach(s->state, announced_one, &ac);
+		return;
+	}
+	if (w == C_LEASE_ERR) {
+		char lease[300];
+		snprintf(lease, sizeof lease, "%s%s", LIVENESS_LEASE_PREFIX, s->o->node);
+		metrics_set(f, (const char *[]){ lease },
+			    s->live ? (double)liveness_renew_errors(s->live) : 0);
+		return;
+	}
+	if (w >= C_BGP_UP) {
+		struct bgp_coll bc = { f, w };
+		if (s->bgp)
+			bgp_announcer_foreach(s->bgp, bgp_one, &bc);
+		return;
+	}
+	if (!s->resp)
+		return;
+	responder_get_counters(s->resp, &rc);
+	switch (w) {
+	case C_FRAMES: metrics_set(f, NULL, (double)rc.frames_received); break;
+	case C_ARP_REQ: metrics_set(f, NULL, (double)rc.arp_requests); break;
+	case C_NS: metrics_set(f, NULL, (double)rc.ns_received); break;
+	case C_ARP_REPLY: metrics_set(f, NULL, (double)rc.arp_replies_sent); break;
+	case C_NA: metrics_set(f, NULL, (double)rc.na_replies_sent); break;
+	case C_GARP: metrics_set(f, NULL, (double)rc.garp_sent); break;
+	case C_UNSOL_NA: metrics_set(f, NULL, (double)rc.unsolicited_na_sent); break;
+	case C_SEND_ERR: metrics_set(f, NULL, (double)rc.send_errors); break;
+	case C_DROPS:
+		for (int d = 0; d < RESP_DROP_COUNT; d++)
+			metrics_set(f, (const char *[]){ responder_drop_name((enum responder_drop)d) },
+				    (double)rc.drops[d]);
+		break;
+	default: break;
+	}
+}
+
+static void register_metrics(struct speaker *s, struct metrics *m)
+{
+	static const struct { enum coll_what w; bool gauge; const char *name, *help, *labels; } fams[] = {
+		{ C_FRAMES, false, "barelb_layer2_frames_received_total", "Frames read by the layer-2 responder.", NULL },
+		{ C_ARP_REQ, false, "barelb_layer2_arp_requests_received_total", "Well-formed ARP requests received.", NULL },
+		{ C_NS, false, "barelb_layer2_ns_received_total", "Well-formed neighbour solicitations received.", NULL },
+		{ C_ARP_REPLY, false, "barelb_layer2_arp_replies_sent_total", "ARP replies sent.", NULL },
+		{ C_NA, false, "barelb_layer2_na_sent_total", "Solicited neighbour advertisements sent.", NULL },
+		{ C_GARP, false, "barelb_layer2_gratuitous_arp_sent_total", "Gratuitous ARP frames sent.", NULL },
+		{ C_UNSOL_NA, false, "barelb_layer2_unsolicited_na_sent_total", "Unsolicited neighbour advertisements sent.", NULL },
+		{ C_SEND_ERR, false, "barelb_layer2_send_errors_total", "Frames that could not be sent.", NULL },
+		{ C_DROPS, false, "barelb_layer2_dropped_total", "Received frames dropped, by kind.", "kind" },
+		{ C_ANNOUNCED, true, "barelb_speaker_announced", "Service IPs this node announces.", "service,protocol,node,ip" },
+		{ C_LEASE_ERR, false, "barelb_lease_renew_errors_total", "Lease renewals that failed.", "lease" },
+		{ C_BGP_UP, true, "barelb_bgp_session_up", "1 while the BGP session is Established.", "peer" },
+		{ C_BGP_UPD_TX, false, "barelb_bgp_updates_total", "BGP UPDATE messages sent.", "peer" },
+		{ C_BGP_UPD_RX, false, "barelb_bgp_updates_total_received", "BGP UPDATE messages received.", "peer" },
+		{ C_BGP_PFX, true, "barelb_bgp_announced_prefixes_total", "Prefixes announced to the peer now.", "peer" },
+		{ C_BGP_PENDING, true, "barelb_bgp_pending_prefixes_total", "Prefixes wanted but not yet sent.", "peer" },
+		{ C_BGP_NOTIF_TX, false, "barelb_bgp_notifications_sent", "NOTIFICATION messages sent.", "peer" },
+		{ C_BGP_NOTIF_RX, false, "barelb_bgp_notifications_received", "NOTIFICATION messages received.", "peer" },
+		{ C_BGP_MALFORMED, false, "barelb_bgp_malformed_received_total", "Malformed messages received.", "peer" },
+	};
+	for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+		struct metrics_family *f = fams[i].gauge ?
+			metrics_gauge(m, fams[i].name, fams[i].help, fams[i].labels) :
+			metrics_counter(m, fams[i].name, fams[i].help, fams[i].labels);
+		s->coll[i] = (struct coll){ s, fams[i].w };
+		metrics_on_collect(f, collect, &s->coll[i]);
+	}
+	s->m_owner_changes = metrics_counter(m, "barelb_layer2_owner_changes_total",
+					     "Times a service's elected layer-2 owner changed.", NULL);
+	source_register_metrics(s->src, m);
+}
+
+/* ---- control commands ---- */
+
+static void ips_json(struct jsonw *w, const struct svc_state *st)
+{
+	char ip[ADDR_STRLEN];
+
+	jsonw_key(w, "ips");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; i < st->n_ips; i++) {
+		addr_format(&st->ips[i], ip, sizeof ip);
+		jsonw_str(w, ip);
+	}
+	jsonw_arr_end(w);
+}
+
+static void svc_json(const char *key, void *val, void *arg)
+{
+	struct jsonw *w = arg;
+	struct svc_state *st = val;
+
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "service", key);
+	ips_json(w, st);
+	jsonw_kv_str(w, "mode", "layer2");
+	jsonw_kv_str(w, "owner", st->owner);
+	jsonw_kv_str(w, "reason", st->withdraw_at ? "withdrawing (hold-down)" :
+				  elect_reason_name(st->reason));
+	jsonw_obj_end(w);
+}
+
+static int cmd_services(void *arg, const char *args, struct jsonw *w, char *err, size_t errlen)
+{
+	struct speaker *s = arg;
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	jsonw_obj_begin(w);
+	jsonw_key(w, "services");
+	jsonw_arr_begin(w);
+	strmap_foreach(s->state, svc_json, w);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+	return 0;
+}
+
+struct ann_ctx {
+	struct speaker *s;
+	struct jsonw *w;
+	uint64_t now;
+};
+
+static void ann_one(const char *key, void *val, void *arg)
+{
+	struct ann_ctx *ac = arg;
+	struct svc_state *st = val;
+	char ip[ADDR_STRLEN];
+
+	if (!st->owned)
+		return;
+	for (size_t i = 0; i < st->n_ips; i++) {
+		for (size_t k = 0; k < iface_count(ac->s->ifaces); k++) {
+			const struct iface *ifc = iface_at(ac->s->ifaces, k);
+			if (!responder_owns(ac->s->resp, ifc->index, &st->ips[i]))
+				continue;
+			addr_format(&st->ips[i], ip, sizeof ip);
+			jsonw_obj_begin(ac->w);
+			jsonw_kv_str(ac->w, "ip", ip);
+			jsonw_kv_str(ac->w, "service", key);
+			jsonw_kv_str(ac->w, "interface", ifc->name);
+			jsonw_kv_str(ac->w, "mode", "layer2");
+			jsonw_kv_uint(ac->w, "age_s", (ac->now - st->since_ms) / 1000);
+			jsonw_obj_end(ac->w);
+		}
+	}
+}
+
+static int cmd_announcements(void *arg, const char *args, struct jsonw *w, char *err,
+			     size_t errlen)
+{
+	struct speaker *s = arg;
+	struct ann_ctx ac = { s, w, loop_now_ms(s->l) };
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "node", s->o->node);
+	jsonw_key(w, "announcements");
+	jsonw_arr_begin(w);
+	if (s->resp && s->ifaces)
+		strmap_foreach(s->state, ann_one, &ac);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+	return 0;
+}
+
+static void peer_json(const struct bgp_peer_info *p, const struct bgp_session *bs, void *arg)
+{
+	struct jsonw *w = arg;
+	struct bgp_session_stats st;
+
+	bgp_session_stats(bs, &st);
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "name", p->name);
+	jsonw_kv_str(w, "address", p->address);
+	jsonw_kv_uint(w, "port", p->port ? p->port : 179);
+	jsonw_kv_uint(w, "peer_asn", p->peer_asn);
+	jsonw_kv_uint(w, "my_asn", p->my_asn);
+	jsonw_kv_str(w, "state", bgp_state_name(st.state));
+	if (st.state == BGP_ESTABLISHED)
+		jsonw_kv_uint(w, "uptime_s", st.uptime_ms / 1000);
+	else
+		jsonw_kv_null(w, "uptime_s");
+	jsonw_kv_uint(w, "prefixes_sent", st.prefixes_sent);
+	jsonw_kv_str(w, "last_error", st.last_error[0] ? st.last_error : NULL);
+	if (st.notifications_received || st.notifications_sent) {
+		bool rx = st.notifications_received != 0;
+		jsonw_key(w, "last_notification");
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "direction", rx ? "received" : "sent");
+		jsonw_kv_uint(w, "code", rx ? st.last_recv_code : st.last_sent_code);
+		jsonw_kv_uint(w, "subcode", rx ? st.last_recv_subcode : st.last_sent_subcode);
+		jsonw_obj_end(w);
+	} else {
+		jsonw_kv_null(w, "last_notification");
+	}
+	jsonw_obj_end(w);
+}
+
+static int cmd_peers(void *arg, const char *args, struct jsonw *w, char *err, size_t errlen)
+{
+	struct speaker *s = arg;
+
+	(void)args;
+	(void)err;
+	(void)errlen;
+	jsonw_obj_begin(w);
+	jsonw_key(w, "peers");
+	jsonw_arr_begin(w);
+	if (s->bgp)
+		bgp_announcer_foreach(s->bgp, peer_json, w);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+	return 0;
+}
+
+
 struct speaker *speaker_new(const struct daemon_opts *o)
 {
 	struct speaker *s = calloc(1, sizeof *s);
@@ -646,9 +949,10 @@ struct speaker *speaker_new(const struct daemon_opts *o)
 	return s;
 }
 
-int speaker_start(struct loop *l, const struct config *cfg, void *arg)
+int speaker_start(struct daemon_env *env, const struct config *cfg, void *arg)
 {
 	struct speaker *s = arg;
+	struct loop *l = env->l;
 	struct source_opts so = {
 		.kubeconfig = s->o->kubeconfig,
 		.kinds = (1u << KOBJ_SERVICE) | (1u << KOBJ_ENDPOINTSLICE) | (1u << KOBJ_NODE) |
@@ -690,6 +994,14 @@ int speaker_start(struct loop *l, const struct config *cfg, void *arg)
 	s->live = liveness_new(l, s->src, &lo);
 	if (!s->live)
 		return -1;
+	register_metrics(s, env->m);
+	if (env->ctl) {
+		control_register(env->ctl, "services", "Services with IPs: owner and why", cmd_services,
+				 s);
+		control_register(env->ctl, "announcements", "IPs this node answers for", cmd_announcements,
+				 s);
+		control_register(env->ctl, "peers", "BGP sessions", cmd_peers, s);
+	}
 	return source_start(s->src);
 }
 
@@ -729,6 +1041,32 @@ void speaker_stop(void *arg, void (*done)(void *), void *done_arg)
 		bgp_announcer_stop(s->bgp, stop_step_done, s);
 	else
 		stop_step_done(s);
+}
+
+void speaker_cleanup(void *arg)
+{
+	speaker_free(arg);
+}
+
+bool speaker_ready(void *arg, char *why, size_t n)
+{
+	struct speaker *s = arg;
+
+	if (!s->synced) {
+		snprintf(why, n, "waiting for the first sync of the cluster state");
+		return false;
+	}
+	return true;
+}
+
+void speaker_status(void *arg, struct jsonw *w)
+{
+	struct speaker *s = arg;
+
+	jsonw_kv_bool(w, "synced", s->synced);
+	jsonw_kv_bool(w, "alive", s->live && liveness_alive(s->live, s->o->node));
+	jsonw_kv_uint(w, "owned_ips", s->resp ? responder_owned_count(s->resp) : 0);
+	jsonw_kv_uint(w, "bgp_sessions", s->bgp ? bgp_announcer_session_count(s->bgp) : 0);
 }
 
 void speaker_free(struct speaker *s)

@@ -42,6 +42,8 @@ addr_u128 addr_to_u128(const addr_t *a);
 void addr_from_u128(addr_t *out, int family, addr_u128 v);
 int addr_next(addr_t *a);                             /* a+1; -1 (a unchanged) at the family's last address */
 int addr_add(addr_t *a, addr_u128 n);                 /* a+n; -1 (a unchanged) on overflow */
+/* Decimal text of a 128-bit count (up to 39 digits); n >= 40. Returns buf. */
+const char *addr_u128_format(addr_u128 v, char *buf, size_t n);
 void addr_mask(addr_t *a, int len);                   /* clear bits after len */
 
 /* --- prefixes --- */

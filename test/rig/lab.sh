@@ -39,6 +39,7 @@ lab_up() {
 			"$i" "$i" >"$LAB/state/node-n$i.yaml"
 	done
 	"$LAB_BIN/barelb-controller" --config "$LAB/config.yaml" --source "dir:$LAB/state" \
+		--control "$LAB/controller.sock" --metrics "${LAB_CTL_METRICS:-off}" \
 		${LAB_LOGLEVEL:+--log-level $LAB_LOGLEVEL} >"$LAB/controller.log" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 	for i in $(seq 1 "$nodes"); do
@@ -51,6 +52,7 @@ lab_speaker_start() {
 	# Not through rig_exec: `func &` would fork a subshell and $! would not be the speaker.
 	ip netns exec "$(rig_ns "$n")" "$LAB_BIN/barelb-speaker" --node "$n" --config "$LAB/config.yaml" \
 		--source "dir:$LAB/state" ${LAB_LOGLEVEL:+--log-level $LAB_LOGLEVEL} \
+		--control "$LAB/$n.sock" \
 		${LAB_SPEAKER_ARGS:-} >>"$LAB/$n.log" 2>&1 &
 	echo $! >"$LAB/$n.pid"
 	disown $! 2>/dev/null

@@ -998,9 +998,23 @@ static void test_summarize_exhaustive_small(void **state)
 	}
 }
 
+static void test_u128_format(void **state)
+{
+	char b[48];
+	addr_u128 max = ~(addr_u128)0;
+
+	assert_string_equal(addr_u128_format(0, b, sizeof b), "0");
+	assert_string_equal(addr_u128_format(18446744073709551615ull, b, sizeof b),
+			    "18446744073709551615");
+	assert_string_equal(addr_u128_format((addr_u128)1 << 64, b, sizeof b), "18446744073709551616");
+	assert_string_equal(addr_u128_format(max, b, sizeof b),
+			    "340282366920938463463374607431768211455");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_u128_format),
 		cmocka_unit_test(test_parse_format),
 		cmocka_unit_test(test_parse_v6_bytes),
 		cmocka_unit_test(test_parse_rejects),
