@@ -43,6 +43,11 @@ mac=$(lab_arp_macs "$ip" 1)
 echo "answered by $mac = node $(lab_mac_owner "$mac") (the node that hosts pod-1)"
 grep -h "announcing" "$LAB"/n*.log
 
+step "3b. What an operator sees: barelbctl on the controller and on n1, and n1's metrics"
+"$LAB_BIN/barelbctl" --control "$LAB/controller.sock" services
+"$LAB_BIN/barelbctl" --control "$LAB/n1.sock" announcements
+rig_exec n1 curl -s localhost:7472/metrics | grep -E '^barelb_speaker_announced|^barelb_layer2_arp_(requests_received|replies_sent)_total'
+
 step "4. The client reaches the pod through $ip:9000"
 rig_dnat n1 "$ip" 9000 "$podip" 8080 # kube-proxy's part, standing in
 rig_exec client curl -s -m 3 "http://$ip:9000/" || fail "curl failed"
