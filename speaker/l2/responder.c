@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arp.h"
+#include "barelb/buf.h"
 #include "barelb/log.h"
 #include "ndp.h"
 
@@ -77,6 +78,8 @@ struct responder {
 	uint64_t seed;
 	struct responder_counters c;
 	struct log_ratelimit send_rl;
+	struct log_ratelimit conflict_rl; /* address conflicts: remote hosts trigger them */
+	struct log_ratelimit drop_rl;     /* the debug summary of drop counters */
 	uint8_t rx[RX_BUF];
 };
 
@@ -317,9 +320,112 @@ static void refresh_timer(void *arg)
 
 /* ---------- receive path ---------- */
 
+/* Counted always; at debug level a summary of every drop counter, at most once a second, so that
+ * a rig without metrics can see them rise. */
 static void drop(struct responder *r, enum responder_drop d)
 {
+	char line[256];
+	size_t at = 0;
+
 	r->c.drops[d]++;
+	if (log_get_level() > LOG_DEBUG)
+		return;
+	for (int i = 0; i < RESP_DROP_COUNT && at < sizeof(line); i++) {
+		int k = snprintf(line + at, sizeof(line) - at, " %s=%llu",
+				 responder_drop_name((enum responder_drop)i),
+				 (unsigned long long)r->c.drops[i]);
+		if (k < 0)
+			break;
+		at += (size_t)k;
+	}
+	log_ratelimited(&r->drop_rl, 0, LOG_DEBUG, "msg=\"frames dropped\" last=%s frames=%llu%s",
+			responder_drop_name(d), (unsigned long long)r->c.frames_received, line);
+}
+
+/* ---------- address conflicts ---------- */
+
+/* A foreign claim to ip on rif's interface (see responder.h): count and warn, rate-limited. */
+static void conflict_check(struct rif *rif, const addr_t *ip, const uint8_t mac[L2_MAC_LEN],
+			   const uint8_t eth_src[L2_MAC_LEN])
+{
+	struct responder *r = rif->r;
+	char ips[ADDR_STRLEN];
+
+	if (memcmp(mac, rif->mac, L2_MAC_LEN) == 0 || memcmp(eth_src, rif->mac, L2_MAC_LEN) == 0)
+		return; /* our own frame */
+	if (tab_find(&r->owned, r->seed, rif->ifindex, ip) == NULL)
+		return;
+	r->c.conflicts++;
+	if (addr_format(ip, ips, sizeof(ips)) < 0)
+		snprintf(ips, sizeof(ips), "?");
+	log_ratelimited(&r->conflict_rl, 0, LOG_WARN,
+			"iface=%s ip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x msg=\"address conflict: "
+			"another host claims an IP this node owns\" conflicts=%llu",
+			rif->name, ips, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			(unsigned long long)r->c.conflicts);
+}
+
+/* ARP packets that are not requests (arp_parse said ARP_NOT_REQUEST, so the whole body is there
+ * and the types and lengths are Ethernet/IPv4): a reply's sender is a claim (RFC 5227 2.4). */
+static void arp_reply_claim(struct rif *rif, const uint8_t *f, size_t n)
+{
+	struct buf_reader rd;
+	uint8_t eth_src[L2_MAC_LEN], sha[L2_MAC_LEN];
+	uint16_t op;
+	addr_t spa;
+
+	memset(&spa, 0, sizeof(spa));
+	spa.family = AF_INET;
+	buf_reader_init(&rd, f, n);
+	if (buf_skip(&rd, L2_MAC_LEN) < 0 || buf_get_bytes(&rd, eth_src, L2_MAC_LEN) < 0 ||
+	    buf_skip(&rd, 2 + 6) < 0 || buf_get_u16(&rd, &op) < 0 ||
+	    buf_get_bytes(&rd, sha, L2_MAC_LEN) < 0 || buf_get_bytes(&rd, spa.b, 4) < 0)
+		return;
+	if (op == ARP_OP_REPLY) /* RFC 826: only requests and replies exist */
+		conflict_check(rif, &spa, sha, eth_src);
+}
+
+/* A neighbour advertisement, checked as RFC 4861 7.1.2 asks (no extension headers, as ndp_parse),
+ * claims its target for its target link-layer address, else for its Ethernet source. */
+static void na_claim(struct rif *rif, const uint8_t *f, size_t n)
+{
+	struct buf_reader rd, icmp;
+	uint8_t eth_src[L2_MAC_LEN], mac[L2_MAC_LEN], next, hops, type, code;
+	uint16_t plen;
+	uint32_t vtf;
+	addr_t src, dst, target;
+	const uint8_t *msg;
+
+	memset(&src, 0, sizeof(src));
+	src.family = AF_INET6;
+	dst = target = src;
+	buf_reader_init(&rd, f, n);
+	if (buf_skip(&rd, L2_MAC_LEN) < 0 || buf_get_bytes(&rd, eth_src, L2_MAC_LEN) < 0 ||
+	    buf_skip(&rd, 2) < 0 || buf_get_u32(&rd, &vtf) < 0 || buf_get_u16(&rd, &plen) < 0 ||
+	    buf_get_u8(&rd, &next) < 0 || buf_get_u8(&rd, &hops) < 0 ||
+	    buf_get_bytes(&rd, src.b, 16) < 0 || buf_get_bytes(&rd, dst.b, 16) < 0)
+		return;
+	if (vtf >> 28 != IPV6_VERSION || next != IPV6_NEXT_ICMPV6 || hops != NDP_HOP_LIMIT ||
+	    plen < NDP_NS_MIN_LEN || (msg = buf_get_ptr(&rd, plen)) == NULL)
+		return;
+	if (ndp_icmp6_checksum(&src, &dst, msg, plen) != 0)
+		return;
+	buf_reader_init(&icmp, msg, plen);
+	if (buf_get_u8(&icmp, &type) < 0 || buf_get_u8(&icmp, &code) < 0 || buf_skip(&icmp, 6) < 0 ||
+	    buf_get_bytes(&icmp, target.b, 16) < 0 || type != ICMPV6_NA || code != 0 ||
+	    ndp_is_multicast(&target))
+		return;
+	memcpy(mac, eth_src, L2_MAC_LEN);
+	while (buf_left(&icmp) > 0) { /* RFC 4861 4.6: options, none of length zero */
+		uint8_t otype, units;
+		struct buf_reader body;
+		if (buf_get_u8(&icmp, &otype) < 0 || buf_get_u8(&icmp, &units) < 0 || units == 0 ||
+		    buf_get_sub(&icmp, (size_t)units * NDP_OPT_UNIT - 2, &body) < 0)
+			return;
+		if (otype == NDP_OPT_TLLA && buf_get_bytes(&body, mac, L2_MAC_LEN) < 0)
+			return;
+	}
+	conflict_check(rif, &target, mac, eth_src);
 }
 
 static enum responder_drop arp_drop(enum arp_why w)
@@ -386,10 +492,16 @@ static void handle_frame(struct rif *rif, const uint8_t *f, size_t n)
 		struct arp_pkt p;
 		enum arp_why why;
 		if (arp_parse(f, n, rif->mac, &p, &why) < 0) {
+			if (why == ARP_NOT_REQUEST)
+				arp_reply_claim(rif, f, n);
 			drop(r, arp_drop(why));
 			return;
 		}
 		r->c.arp_requests++;
+		/* a request from an owned IP (a gratuitous one, or a host using our address); not
+		 * from 0.0.0.0, the RFC 5227 probe, which asks and claims nothing */
+		if (p.spa.b[0] | p.spa.b[1] | p.spa.b[2] | p.spa.b[3])
+			conflict_check(rif, &p.spa, p.sha, p.eth_src);
 		if (owned_here(r, rif->ifindex, &p.tpa))
 			send_frame(rif, out, arp_build_reply(out, sizeof(out), rif->mac, &p),
 				   &r->c.arp_replies_sent);
@@ -397,10 +509,14 @@ static void handle_frame(struct rif *rif, const uint8_t *f, size_t n)
 		struct ndp_ns ns;
 		enum ndp_why why;
 		if (ndp_parse(f, n, rif->mac, &ns, &why) < 0) {
+			if (why == NDP_NOT_NS)
+				na_claim(rif, f, n);
 			drop(r, ndp_drop(why));
 			return;
 		}
 		r->c.ns_received++;
+		if (!ns.dad) /* a DAD probe (source ::) asks and claims nothing */
+			conflict_check(rif, &ns.src, ns.has_slla ? ns.slla : ns.eth_src, ns.eth_src);
 		if (owned_here(r, rif->ifindex, &ns.target))
 			send_frame(rif, out, ndp_build_na(out, sizeof(out), rif->mac, &ns.target, &ns),
 				   &r->c.na_replies_sent);
@@ -435,22 +551,26 @@ static void on_readable(int fd, unsigned events, void *arg)
 
 /* ---------- interfaces ---------- */
 
-/* Classic BPF run by the kernel on each frame: pass ARP requests (RFC 826 op 1) and IPv6 packets
- * whose next header is ICMPv6 with type 135 (RFC 4861 4.3); drop the rest before they are queued. */
+/* Classic BPF run by the kernel on each frame: pass ARP requests and replies (RFC 826 ops 1 and 2)
+ * and IPv6 packets whose next header is ICMPv6 with type 135 or 136 (RFC 4861 4.3, 4.4); drop the
+ * rest before they are queued. Replies and advertisements are read for conflicts only. A jump
+ * goes to the instruction after it plus its offset. */
 static int attach_filter(int fd)
 {
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), /* EtherType */
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, L2_ETHERTYPE_ARP, 0, 2),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, L2_ETHERTYPE_ARP, 0, 3),
 		/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, L2_ETH_HLEN + 6), /* ARP op */
-		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARP_OP_REQUEST, 5, 6),
-		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, L2_ETHERTYPE_IPV6, 0, 5),
-		/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, L2_ETH_HLEN + 6), /* next header */
-		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPV6_NEXT_ICMPV6, 0, 3),
-		/* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, L2_ETH_HLEN + IPV6_HDR_LEN), /* ICMPv6 type */
-		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMPV6_NS, 0, 1),
-		/* 9 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept the whole frame */
-		/* 10 */ BPF_STMT(BPF_RET | BPF_K, 0),      /* drop */
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARP_OP_REQUEST, 7, 0),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARP_OP_REPLY, 6, 7),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, L2_ETHERTYPE_IPV6, 0, 6),
+		/* 6 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, L2_ETH_HLEN + 6), /* next header */
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPV6_NEXT_ICMPV6, 0, 4),
+		/* 8 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, L2_ETH_HLEN + IPV6_HDR_LEN), /* ICMPv6 type */
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMPV6_NS, 1, 0),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMPV6_NA, 0, 1),
+		/* 11 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept the whole frame */
+		/* 12 */ BPF_STMT(BPF_RET | BPF_K, 0),      /* drop */
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
@@ -643,6 +763,8 @@ struct responder *responder_new(struct loop *l, const struct responder_opts *o)
 		r->o.send_budget = 1;
 	r->seed = (uint64_t)loop_random(l) << 32 | loop_random(l);
 	r->send_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1.0, 5.0);
+	r->conflict_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1.0, 5.0);
+	r->drop_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1.0, 1.0);
 	r->announce = loop_timer_new(l, announce_timer, r);
 	r->refresh = loop_timer_new(l, refresh_timer, r);
 	if (r->announce == NULL || r->refresh == NULL) {

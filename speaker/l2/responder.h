@@ -5,9 +5,10 @@
  * This header is the whole interface of the layer-2 data path, kept small so that another backend
  * (an XDP program answering from a BPF map of owned IPs) can implement it later. The backend here:
  * one raw AF_PACKET socket per interface, a classic BPF filter in the kernel that passes only ARP
- * requests and ICMPv6 type 135, registered with the loop; owned IPs in an open-addressing hash
- * keyed by (interface, IP). RIG-NOTES measured 63 us for AF_PACKET against 111 us for libpcap in
- * immediate mode, hence no libpcap here.
+ * requests and replies and ICMPv6 types 135 and 136 (replies and advertisements are never answered:
+ * they are read only to notice address conflicts, below), registered with the loop; owned IPs in
+ * an open-addressing hash keyed by (interface, IP). RIG-NOTES measured 63 us for AF_PACKET against
+ * 111 us for libpcap in immediate mode, hence no libpcap here.
  *
  * Announcements on takeover (an IP newly owned on an interface): garp_count rounds, the first at
  * once and then every garp_interval_ms; a round is an ARP request and an ARP reply (IPv4, both
@@ -17,7 +18,15 @@
  * With refresh_ms set, every owned IP is announced once more each refresh_ms (10% jitter).
  * Ownership is checked again before every send; losing an IP stops answers and pending
  * announcements at once. At most send_budget announcement frames go out per loop turn, so that
- * taking over 10,000 IPs does not stall the loop. */
+ * taking over 10,000 IPs does not stall the loop.
+ *
+ * Address conflicts (duplicate-address detection for the cluster, after RFC 5227 2.4 and RFC 4861
+ * 7.2.5): an ARP request or reply whose sender IP is owned on the interface it came in on but
+ * whose sender MAC is not ours, a valid neighbour advertisement for an owned target with another
+ * MAC (its target link-layer option, else its Ethernet source), or a solicitation sourced from an
+ * owned IP with another MAC, is counted in `conflicts` and logged as a rate-limited warning
+ * naming the IP and the foreign MAC. The responder does not give the IP up: who owns it is the
+ * cluster's decision, and the warning is for the operator. */
 #ifndef BARELB_SPEAKER_L2_RESPONDER_H
 #define BARELB_SPEAKER_L2_RESPONDER_H
 
@@ -60,6 +69,7 @@ struct responder_counters {
 	uint64_t garp_sent;         /* gratuitous ARP frames (requests and replies) */
 	uint64_t unsolicited_na_sent;
 	uint64_t send_errors;
+	uint64_t conflicts;         /* another MAC claimed an IP owned on that interface */
 	uint64_t drops[RESP_DROP_COUNT];
 };
 

@@ -466,6 +466,113 @@ static void test_bad_frames_counted_not_answered(void **state)
 		assert_string_not_equal(responder_drop_name((enum responder_drop)d), "?");
 }
 
+/* ns_frame turned into a neighbour advertisement for target: type 136, O flag, TLLA = mac. */
+static size_t na_frame(uint8_t *f, const uint8_t *src_mac, const uint8_t *tlla, const char *target,
+		       bool bad_csum)
+{
+	addr_t s, d;
+	size_t n = ns_frame(f, src_mac, NULL, target, "ff02::1", target);
+	v(target, &s);
+	v("ff02::1", &d);
+	f[54] = ICMPV6_NA;
+	f[56] = f[57] = 0;
+	f[58] = NDP_NA_FLAG_OVERRIDE;
+	f[78] = NDP_OPT_TLLA;
+	memcpy(f + 80, tlla, 6);
+	uint16_t ck = ndp_icmp6_checksum(&s, &d, f + 54, 32);
+	if (bad_csum)
+		ck ^= 0x0100;
+	f[56] = (uint8_t)(ck >> 8);
+	f[57] = (uint8_t)ck;
+	return n;
+}
+
+/* Duplicate-address detection: foreign claims to owned IPs are counted and warned about (rate-
+ * limited, naming IP and MAC); replies and advertisements are never answered; claims to IPs not
+ * owned, probes, bad advertisements and our own frames are not conflicts. */
+static void test_conflicts(void **state)
+{
+	struct t *t = *state;
+	addr_t vip[2];
+	uint8_t f[128], mac_s[32];
+	size_t n;
+	char logbuf[8192];
+	struct responder_counters c;
+	static const uint8_t foreign[6] = {0x02, 0xde, 0xad, 0xbe, 0xef, 0x01};
+	FILE *log = tmpfile();
+	assert_non_null(log);
+	log_set_stream(log);
+	v("10.0.0.100", &vip[0]);
+	v("2001:db8::64", &vip[1]);
+	assert_int_equal(responder_set_owned(t->r, t->lan0, vip, 2), 0);
+
+	/* a gratuitous ARP reply claiming 10.0.0.100 for cli0's MAC */
+	n = arp_request(f, t->cli0_mac, "10.0.0.100", "10.0.0.100");
+	f[21] = ARP_OP_REPLY;
+	client_send(t->cli, f, n);
+	/* an ARP reply to someone, from the owned IP, with a forged sender MAC */
+	n = arp_request(f, t->cli0_mac, "10.0.0.100", "10.0.0.1");
+	f[21] = ARP_OP_REPLY;
+	memcpy(f + 22, foreign, 6);
+	client_send(t->cli, f, n);
+	/* an unsolicited NA for the owned IPv6 address with another TLLA */
+	client_send(t->cli, f, na_frame(f, t->cli0_mac, foreign, "2001:db8::64", false));
+	pump(t, is_announcement, 1, 200);
+	assert_int_equal(t->n_got, 0); /* none of these is answered */
+	responder_get_counters(t->r, &c);
+	assert_int_equal(c.conflicts, 3);
+	assert_int_equal(c.arp_replies_sent + c.na_replies_sent, 0);
+
+	/* not conflicts: a bad checksum, an IP not owned, a probe from 0.0.0.0, a DAD probe, a reply
+	 * carrying our own MAC (spoofed or looped back) */
+	client_send(t->cli, f, na_frame(f, t->cli0_mac, foreign, "2001:db8::64", true));
+	client_send(t->cli, f, na_frame(f, t->cli0_mac, foreign, "2001:db8::65", false));
+	n = arp_request(f, t->cli0_mac, "10.0.0.101", "10.0.0.101");
+	f[21] = ARP_OP_REPLY;
+	client_send(t->cli, f, n);
+	n = arp_request(f, t->cli0_mac, "0.0.0.0", "10.0.0.100");
+	client_send(t->cli, f, n);
+	client_send(t->cli, f, ns_frame(f, t->cli0_mac, NULL, NULL, "ff02::1:ff00:64", "2001:db8::64"));
+	n = arp_request(f, t->cli0_mac, "10.0.0.100", "10.0.0.1");
+	f[21] = ARP_OP_REPLY;
+	memcpy(f + 22, t->lan0_mac, 6);
+	client_send(t->cli, f, n);
+	pump(t, is_arp_reply, 1, 200); /* the probe is answered (defended) */
+	assert_int_equal(t->n_got, 1);
+	assert_memory_equal(t->got[0].b + 28, vip[0].b, 4);
+	responder_get_counters(t->r, &c);
+	assert_int_equal(c.conflicts, 3);
+
+	/* a request sourced from the owned IP (a host using our address) is a conflict too; the
+	 * request itself is still answered, for an owned target only */
+	client_send(t->cli, f, arp_request(f, t->cli0_mac, "10.0.0.100", "10.0.0.100"));
+	pump(t, is_arp_reply, 1, 500);
+	responder_get_counters(t->r, &c);
+	assert_int_equal(c.conflicts, 4);
+
+	/* a storm of 50 claims: all counted, at most the burst (5) plus a refill logged */
+	for (int i = 0; i < 50; i++)
+		client_send(t->cli, f, na_frame(f, t->cli0_mac, foreign, "2001:db8::64", false));
+	pump(t, NULL, 0, 200);
+	responder_get_counters(t->r, &c);
+	assert_int_equal(c.conflicts, 54);
+	fflush(log);
+	rewind(log);
+	n = fread(logbuf, 1, sizeof(logbuf) - 1, log);
+	logbuf[n] = '\0';
+	log_set_stream(NULL);
+	fclose(log);
+	int lines = 0;
+	for (char *p = logbuf; (p = strstr(p, "address conflict")) != NULL; p++)
+		lines++;
+	assert_true(lines >= 1 && lines <= 7);
+	assert_non_null(strstr(logbuf, "ip=2001:db8::64 mac=02:de:ad:be:ef:01"));
+	snprintf((char *)mac_s, sizeof(mac_s), "mac=%02x:%02x:%02x:%02x:%02x:%02x", t->cli0_mac[0],
+		 t->cli0_mac[1], t->cli0_mac[2], t->cli0_mac[3], t->cli0_mac[4], t->cli0_mac[5]);
+	assert_non_null(strstr(logbuf, (char *)mac_s));
+	assert_non_null(strstr(logbuf, "ip=10.0.0.100"));
+}
+
 static void test_takeover_burst(void **state)
 {
 	struct t *t = *state;
@@ -670,6 +777,7 @@ static int run_in_namespace(void)
 		cmocka_unit_test_setup_teardown(test_wrong_interface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ndp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_frames_counted_not_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_burst, setup_burst, teardown),
 		cmocka_unit_test_setup_teardown(test_losing_ownership_stops_at_once, setup_burst,
 						teardown),
