@@ -11,6 +11,7 @@
 #include "speaker.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "barelb/source_metrics.h"
 #include "barelb/store.h"
 #include "barelb/strmap.h"
+#include "barelb/xalloc.h"
 #include "announce_bgp.h"
 #include "elect.h"
 #include "iface.h"
@@ -163,36 +165,66 @@ static bool ad_selects_pool(const struct cfg_l2adv *ad, const struct cfg_pool *p
 	       cfg_selectors_match_any(ad->pool_selectors, ad->n_pool_selectors, p->labels, p->n_labels);
 }
 
-/* ---- gathering the election's inputs ---- */
+/* ---- the election's inputs, indexed once per pass ---- */
 
-struct gather {
-	const struct speaker *s;
-	const char *ns, *name;
-	const struct endpointslice **slices;
-	size_t n_slices, cap_slices;
-	struct elect_node *nodes;
-	size_t n_nodes, cap_nodes;
-	const addr_t *ips;
-	size_t n_ips;
-	const char *self_key;
-	bool shared;
-	uint64_t wake_in_ms;   /* a Node's grace period ends in this many ms (0: none) */
+/* Built at the start of a pass and shared by every Service decided in it, so that a pass costs
+ * O(slices + services + nodes) plus, per dirty Service, O(its slices + nodes): never a scan of
+ * every object for every Service. */
+struct slice_vec {
+	const struct endpointslice **v;
+	size_t n, cap;
 };
 
-static void gather_slice(const struct kobj *o, void *arg)
-{
-	struct gather *g = arg;
+struct pass {
+	struct speaker *s;
+	struct strmap *slices;  /* "ns/service" → struct slice_vec */
+	struct strmap *ip_use;  /* ingress IP text → number of our Services holding it */
+	struct elect_node *nodes;
+	size_t n_nodes, cap_nodes;
+	uint64_t wake_in_ms;    /* a Node's grace period ends in this many ms (0: none) */
+};
 
-	if (!o->u.eps.service_name || strcmp(o->u.eps.service_name, g->name) != 0 ||
-	    strcmp(o->meta.namespace ? o->meta.namespace : "", g->ns) != 0)
+static void slice_vec_free(void *p)
+{
+	struct slice_vec *v = p;
+	if (v)
+		free(v->v);
+	free(v);
+}
+
+static void index_slice(const struct kobj *o, void *arg)
+{
+	struct pass *ps = arg;
+	char key[512];
+	struct slice_vec *v;
+
+	if (!o->u.eps.service_name)
 		return;
-	if (g->n_slices == g->cap_slices) {
-		g->cap_slices = g->cap_slices ? g->cap_slices * 2 : 4;
-		g->slices = realloc(g->slices, g->cap_slices * sizeof *g->slices);
-		if (!g->slices)
-			abort();
+	snprintf(key, sizeof key, "%s/%s", o->meta.namespace ? o->meta.namespace : "",
+		 o->u.eps.service_name);
+	v = strmap_get(ps->slices, key);
+	if (!v) {
+		v = xcalloc(1, sizeof *v);
+		strmap_put(ps->slices, key, v);
 	}
-	g->slices[g->n_slices++] = &o->u.eps;
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 2;
+		v->v = xrealloc(v->v, v->cap * sizeof *v->v);
+	}
+	v->v[v->n++] = &o->u.eps;
+}
+
+static void index_ips(const struct kobj *o, void *arg)
+{
+	struct pass *ps = arg;
+	char ip[ADDR_STRLEN];
+
+	if (o->u.svc.type != SVC_LOAD_BALANCER)
+		return;
+	for (size_t i = 0; i < o->u.svc.n_ingress; i++) {
+		addr_format(&o->u.svc.ingress[i], ip, sizeof ip);
+		strmap_put(ps->ip_use, ip, (void *)((uintptr_t)strmap_get(ps->ip_use, ip) + 1));
+	}
 }
 
 static int64_t wall_ms(void)
@@ -204,11 +236,11 @@ static int64_t wall_ms(void)
 
 /* Ready False or Unknown for longer than the grace period: the node is broken even if its
  * speaker still renews (kubelet gone, node partitioned from the control plane). Before the
- * grace ends, schedule a re-evaluation for that moment. */
-static bool node_not_ready(struct gather *g, const struct kobj *o)
+ * grace ends, ask for a re-evaluation at that moment (*wake_in_ms). */
+static bool node_not_ready(const struct speaker *s, const struct kobj *o, uint64_t *wake_in_ms)
 {
 	const struct node *n = &o->u.node;
-	int64_t grace = (int64_t)g->s->o->notready_grace_s * 1000, since, now;
+	int64_t grace = (int64_t)s->o->notready_grace_s * 1000, since, now, left;
 
 	if (n->ready != KCOND_FALSE && n->ready != KCOND_UNKNOWN)
 		return false;
@@ -216,63 +248,75 @@ static bool node_not_ready(struct gather *g, const struct kobj *o)
 	since = n->ready_since_ms ? n->ready_since_ms : now;
 	if (now - since >= grace)
 		return true;
-	g->wake_in_ms = g->wake_in_ms && g->wake_in_ms < (uint64_t)(since + grace - now) ?
-				g->wake_in_ms : (uint64_t)(since + grace - now);
+	left = since + grace - now;
+	if (!*wake_in_ms || (uint64_t)left < *wake_in_ms)
+		*wake_in_ms = (uint64_t)left;
 	return false;
 }
 
-static void add_node(struct gather *g, const char *name, const struct kobj *o)
+static void index_node(const struct kobj *o, void *arg)
 {
-	if (g->n_nodes == g->cap_nodes) {
-		g->cap_nodes = g->cap_nodes ? g->cap_nodes * 2 : 8;
-		g->nodes = realloc(g->nodes, g->cap_nodes * sizeof *g->nodes);
-		if (!g->nodes)
-			abort();
+	struct pass *ps = arg;
+
+	if (ps->n_nodes == ps->cap_nodes) {
+		ps->cap_nodes = ps->cap_nodes ? ps->cap_nodes * 2 : 8;
+		ps->nodes = xrealloc(ps->nodes, ps->cap_nodes * sizeof *ps->nodes);
 	}
-	g->nodes[g->n_nodes++] = (struct elect_node){
-		.name = name,
-		.labels = o ? o->meta.labels : NULL,
-		.n_labels = o ? o->meta.n_labels : 0,
-		.network_unavailable = o ? o->u.node.network_unavailable : false,
-		.alive = liveness_alive(g->s->live, name) && !(o && node_not_ready(g, o)),
+	ps->nodes[ps->n_nodes++] = (struct elect_node){
+		.name = o->meta.name,
+		.labels = o->meta.labels,
+		.n_labels = o->meta.n_labels,
+		.network_unavailable = o->u.node.network_unavailable,
+		.alive = liveness_alive(ps->s->live, o->meta.name) &&
+			 !node_not_ready(ps->s, o, &ps->wake_in_ms),
 	};
 }
 
-static void gather_node(const struct kobj *o, void *arg)
-{
-	add_node(arg, o->meta.name, o);
-}
-
-static void gather_sharing(const struct kobj *o, void *arg)
-{
-	struct gather *g = arg;
-	char key[512];
-
-	if (g->shared || o->u.svc.type != SVC_LOAD_BALANCER)
-		return;
-	if (strcmp(kobj_key(o, key, sizeof key), g->self_key) == 0)
-		return;
-	for (size_t i = 0; i < o->u.svc.n_ingress; i++)
-		for (size_t j = 0; j < g->n_ips; j++)
-			if (addr_eq(&o->u.svc.ingress[i], &g->ips[j]))
-				g->shared = true;
-}
-
-static struct svc_state *decide(struct speaker *s, const char *key, const struct kobj *svc)
+static void pass_begin(struct pass *ps, struct speaker *s)
 {
 	const struct store *st = source_store(s->src);
+
+	memset(ps, 0, sizeof *ps);
+	ps->s = s;
+	ps->slices = strmap_new();
+	ps->ip_use = strmap_new();
+	store_foreach(st, KOBJ_ENDPOINTSLICE, index_slice, ps);
+	store_foreach(st, KOBJ_SERVICE, index_ips, ps);
+	store_foreach(st, KOBJ_NODE, index_node, ps);
+}
+
+static void pass_end(struct pass *ps)
+{
+	if (ps->wake_in_ms)
+		wake_at(ps->s, loop_now_ms(ps->s->l) + ps->wake_in_ms + 1);
+	strmap_free(ps->slices, slice_vec_free);
+	strmap_free(ps->ip_use, NULL);
+	free(ps->nodes);
+}
+
+static bool shares_ip(const struct pass *ps, const struct kobj *svc)
+{
+	char ip[ADDR_STRLEN];
+
+	for (size_t i = 0; i < svc->u.svc.n_ingress; i++) {
+		addr_format(&svc->u.svc.ingress[i], ip, sizeof ip);
+		if ((uintptr_t)strmap_get(ps->ip_use, ip) > 1)
+			return true;
+	}
+	return false;
+}
+
+static struct svc_state *decide(struct pass *ps, const char *key, const struct kobj *svc)
+{
+	struct speaker *s = ps->s;
 	const struct cfg_pool *pool;
 	const struct cfg_l2adv **ads = NULL;
+	const struct slice_vec *sv;
 	size_t n_ads = 0;
-	struct gather g = { .s = s, .ns = svc->meta.namespace ? svc->meta.namespace : "",
-			    .name = svc->meta.name, .ips = svc->u.svc.ingress,
-			    .n_ips = svc->u.svc.n_ingress, .self_key = key };
 	struct elect_input in = { 0 };
 	struct elect_result res = { 0 };
-	struct svc_state *out = calloc(1, sizeof *out);
+	struct svc_state *out = xcalloc(1, sizeof *out);
 
-	if (!out)
-		abort();
 	out->n_ips = svc->u.svc.n_ingress < 2 ? svc->u.svc.n_ingress : 2;
 	memcpy(out->ips, svc->u.svc.ingress, out->n_ips * sizeof(addr_t));
 	pool = pool_of(s, svc);
@@ -280,15 +324,11 @@ static struct svc_state *decide(struct speaker *s, const char *key, const struct
 		out->reason = ELECT_NO_ADVERTISEMENT;
 		return out;
 	}
-	ads = calloc(s->cfg->n_l2advs + 1, sizeof *ads);
-	if (!ads)
-		abort();
+	ads = xcalloc(s->cfg->n_l2advs + 1, sizeof *ads);
 	for (size_t i = 0; i < s->cfg->n_l2advs; i++)
 		if (ad_selects_pool(&s->cfg->l2advs[i], pool))
 			ads[n_ads++] = &s->cfg->l2advs[i];
-	store_foreach(st, KOBJ_ENDPOINTSLICE, gather_slice, &g);
-	store_foreach(st, KOBJ_NODE, gather_node, &g);
-	store_foreach(st, KOBJ_SERVICE, gather_sharing, &g);
+	sv = strmap_get(ps->slices, key);
 
 	in.svc_key = key;
 	in.svc_labels = svc->meta.labels;
@@ -296,11 +336,11 @@ static struct svc_state *decide(struct speaker *s, const char *key, const struct
 	in.ingress = svc->u.svc.ingress;
 	in.n_ingress = svc->u.svc.n_ingress;
 	in.etp = svc->u.svc.etp;
-	in.shares_ip = g.shared;
-	in.slices = g.slices;
-	in.n_slices = g.n_slices;
-	in.nodes = g.nodes;
-	in.n_nodes = g.n_nodes;
+	in.shares_ip = shares_ip(ps, svc);
+	in.slices = sv ? sv->v : NULL;
+	in.n_slices = sv ? sv->n : 0;
+	in.nodes = ps->nodes;
+	in.n_nodes = ps->n_nodes;
 	in.ads = ads;
 	in.n_ads = n_ads;
 	in.ready_only = s->o->terminating_drop;
@@ -308,22 +348,18 @@ static struct svc_state *decide(struct speaker *s, const char *key, const struct
 		abort();
 	out->reason = res.reason;
 	if (res.owner) {
-		out->owner = strdup(res.owner);
+		out->owner = xstrdup(res.owner);
 		out->owned = strcmp(res.owner, s->o->node) == 0;
 	}
 	out->all_ifaces = res.all_interfaces;
 	if (res.n_interfaces) {
-		out->ifnames = calloc(res.n_interfaces, sizeof *out->ifnames);
-		for (size_t i = 0; out->ifnames && i < res.n_interfaces; i++)
-			out->ifnames[i] = strdup(res.interfaces[i]);
+		out->ifnames = xcalloc(res.n_interfaces, sizeof *out->ifnames);
+		for (size_t i = 0; i < res.n_interfaces; i++)
+			out->ifnames[i] = xstrdup(res.interfaces[i]);
 		out->n_ifnames = res.n_interfaces;
 	}
 	elect_result_free(&res);
-	if (g.wake_in_ms)
-		wake_at(s, loop_now_ms(s->l) + g.wake_in_ms + 1);
 	free(ads);
-	free(g.slices);
-	free(g.nodes);
 	return out;
 }
 
@@ -421,7 +457,8 @@ static void log_transition(const char *key, const struct svc_state *was, const s
 
 static void work_one(const char *key, void *val, void *arg)
 {
-	struct speaker *s = arg;
+	struct pass *ps = arg;
+	struct speaker *s = ps->s;
 	char ns[256], name[256];
 	const char *slash = strchr(key, '/');
 	const struct kobj *svc;
@@ -435,7 +472,7 @@ static void work_one(const char *key, void *val, void *arg)
 	strcpy(name, slash + 1);
 	svc = store_get(source_store(s->src), KOBJ_SERVICE, ns, name);
 	if (is_ours(s, svc) && s->cfg)
-		now = decide(s, key, svc);
+		now = decide(ps, key, svc);
 	was = strmap_get(s->state, key);
 	if (now && was && was->owned && !now->owned && !now->owner && s->o->withdraw_hold_ms &&
 	    (now->reason == ELECT_NO_ENDPOINTS || now->reason == ELECT_NO_LOCAL_ENDPOINT)) {
@@ -491,15 +528,14 @@ static bool bgp_is_ours(const struct kobj *svc, void *arg)
 static bool self_eligible(struct speaker *s)
 {
 	const struct kobj *me = store_get(source_store(s->src), KOBJ_NODE, NULL, s->o->node);
-	struct gather g = { .s = s };
+	uint64_t wake = 0;
 
 	if (!liveness_alive(s->live, s->o->node))
 		return false;
-	if (me && node_not_ready(&g, me)) {
+	if (me && node_not_ready(s, me, &wake))
 		return false;
-	}
-	if (g.wake_in_ms)
-		wake_at(s, loop_now_ms(s->l) + g.wake_in_ms + 1);
+	if (wake)
+		wake_at(s, loop_now_ms(s->l) + wake + 1);
 	return true;
 }
 
@@ -515,7 +551,12 @@ static void do_work(void *arg)
 		strmap_foreach(s->state, collect_state_keys, todo);
 		s->all_dirty = false;
 	}
-	strmap_foreach(todo, work_one, s);
+	if (strmap_count(todo)) {
+		struct pass ps;
+		pass_begin(&ps, s);
+		strmap_foreach(todo, work_one, &ps);
+		pass_end(&ps);
+	}
 	strmap_free(todo, NULL);
 	apply(s);
 	if (s->cfg && (s->cfg->n_peers || bgp_announcer_session_count(s->bgp)))
@@ -525,6 +566,31 @@ static void do_work(void *arg)
 
 /* ---- inputs ---- */
 
+struct sharers {
+	struct speaker *s;
+	const struct kobj *a, *b;
+};
+
+static bool holds_ip(const struct kobj *o, const addr_t *ip)
+{
+	for (size_t i = 0; o && i < o->u.svc.n_ingress; i++)
+		if (addr_eq(&o->u.svc.ingress[i], ip))
+			return true;
+	return false;
+}
+
+static void mark_sharers(const char *key, void *val, void *arg)
+{
+	struct sharers *sh = arg;
+	struct svc_state *st = val;
+
+	for (size_t i = 0; i < st->n_ips; i++)
+		if (holds_ip(sh->a, &st->ips[i]) || holds_ip(sh->b, &st->ips[i])) {
+			strmap_put(sh->s->dirty, key, (void *)1);
+			return;
+		}
+}
+
 static void on_changed(void *arg, enum source_event ev, const struct kobj *old,
 		       const struct kobj *now)
 {
@@ -533,12 +599,16 @@ static void on_changed(void *arg, enum source_event ev, const struct kobj *old,
 	char key[512];
 
 	switch (o->kind) {
-	case KOBJ_SERVICE:
+	case KOBJ_SERVICE: {
+		/* A shared IP changes the decision of every sharer: mark the Services we hold state
+		 * for that have one of this Service's old or new IPs (a compare per Service, not an
+		 * election per Service). */
+		struct sharers sh = { s, old, now };
 		mark(s, kobj_key(o, key, sizeof key));
-		/* A shared IP changes the decision of every sharer. */
 		if ((old && old->u.svc.n_ingress) || (now && now->u.svc.n_ingress))
-			mark_all(s);
+			strmap_foreach(s->state, mark_sharers, &sh);
 		break;
+	}
 	case KOBJ_ENDPOINTSLICE:
 		if (o->u.eps.service_name) {
 			snprintf(key, sizeof key, "%s/%s", o->meta.namespace ? o->meta.namespace : "",
