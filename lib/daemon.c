@@ -35,9 +35,12 @@ static void usage(const struct daemon_opts *o, FILE *f)
 		"  --check-config FILE validate FILE, print every error as FILE:LINE:COL: message,\n"
 		"                      exit 0 when valid, 1 otherwise\n"
 		"  --print-config FILE print FILE in canonical CRD form (defaults filled in)\n"
-		"  --namespace NS      namespace of the Leases (default $POD_NAMESPACE, else barelb-system)\n",
+		"  --namespace NS      namespace of the Leases (default $POD_NAMESPACE, else barelb-system)\n"
+		"  --metrics ADDR:PORT /metrics, /healthz, /readyz over HTTP (default :7472; off)\n"
+		"  --control PATH      control socket for barelbctl (default /run/barelb/%s.sock; off)\n"
+		"  --log-level LEVEL   debug, info, warn or error (default info)\n",
 		o->prog, o->speaker ? " [--node NAME]" : "", o->speaker ? "" : " [--leader-elect]", o->prog,
-		DAEMON_DEFAULT_CONFIG);
+		DAEMON_DEFAULT_CONFIG, o->speaker ? "speaker" : "controller");
 	if (o->speaker)
 		fprintf(f, "  --node NAME         this node's name (default $NODE_NAME)\n"
 			   "  --lease-duration S  a speaker is dead S seconds after its last Lease renewal\n"
