@@ -392,9 +392,8 @@ static int handle_line(struct kwatch *w, const char *line, size_t len)
 	return ret;
 }
 
-static int on_watch_data(void *arg, const char *data, size_t len)
+int kube_watch_feed(struct kwatch *w, const char *data, size_t len)
 {
-	struct kwatch *w = arg;
 	size_t start = 0;
 	char *nl;
 
@@ -438,6 +437,11 @@ static int on_watch_data(void *arg, const char *data, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+static int on_watch_data(void *arg, const char *data, size_t len)
+{
+	return kube_watch_feed(arg, data, len);
 }
 
 static void on_watch_done(void *arg, const struct kube_resp *r)

@@ -63,6 +63,12 @@ struct kube {
 	struct klease_obs *leases;           /* when each Lease last changed, as we observed it */
 };
 
+/* source_kube.c: the watch stream consumer. Bytes of a watch response as they arrive: cut into
+ * lines (events may be split across calls or several in one), each decoded and applied to the
+ * source. 0: go on; -1: stop this watch (w->abort_why says why; the partial line is dropped).
+ * Exported for the fuzz target; the loop calls it through the HTTP client's data callback. */
+int kube_watch_feed(struct kwatch *w, const char *data, size_t len);
+
 /* source_kube_write.c */
 int kube_write_init(struct kube *k);
 void kube_write_free(struct kube *k);  /* pending writes get done(-1, "source closed") */
