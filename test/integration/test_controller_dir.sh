@@ -376,6 +376,28 @@ check "leader: no IP moved across the two hand-overs" cmp -s "$T/e.2" <(dump "$E
 check "leader: no IP given twice" [ -z "$(dups <(dump "$E"))" ]
 stop_ctl x2
 
+# =====================================================================================
+# F. a deleted Service's status goes with it (as in the API): re-created while the controller
+#    is down, it must not take back an IP that was given to another Service meanwhile
+# =====================================================================================
+F=$T/f
+mkdir -p "$F"
+svc "$F/ga.yaml" ga
+start_ctl f1 "$F" "$T/cfg-c.yaml"
+wait_for 10 has_ip "$F" default/ga 10.30.0.0
+rm "$F/ga.yaml"
+sleep 0.5
+svc "$F/gb.yaml" gb
+check "stale status: after ga is deleted, gb gets its IP 10.30.0.0" wait_for 10 has_ip "$F" default/gb 10.30.0.0
+stop_ctl f1
+svc "$F/ga.yaml" ga
+start_ctl f2 "$F" "$T/cfg-c.yaml"
+wait_for 10 eval 'ip_of "$F" default/ga | grep -q "^10\.30\.0\.[1-9]"'
+check "stale status: a controller restart does not move gb (ga, re-created, gets a new IP)" \
+	has_ip "$F" default/gb 10.30.0.0
+dump "$F" | diag
+stop_ctl f2
+
 if grep -l "ERROR: AddressSanitizer\|runtime error" "$T"/*.log >"$T/san" 2>/dev/null; then
 	diag <"$T/san"
 	not_ok "no sanitizer report in any controller run"

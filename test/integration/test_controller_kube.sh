@@ -277,8 +277,8 @@ if wait_for 20 all_have_ips "$T/d.q500"; then
 	ok "faults: 500 on both PATCHes (status and annotation): the write is retried, the status gets there"
 else
 	not_ok "faults: 500 on both PATCHes (status and annotation): the write is retried, the status gets there"
-	dump "$T/d.p500" | grep -c ' - ' | sed 's/^/Services without status: /' | diag
-	grep -m2 "status update failed" "$T/d.log" | diag
+	dump "$T/d.q500" | grep -c ' - ' | sed 's/^/Services without status: /' | diag
+	grep -m2 "q500.*status update failed" "$T/d.log" | diag
 fi
 admin "/fault?fail=0" >/dev/null
 # an outage of the API while it runs: nothing moves; after it, new Services are served
