@@ -79,7 +79,6 @@ struct responder {
 	struct responder_counters c;
 	struct log_ratelimit send_rl;
 	struct log_ratelimit conflict_rl; /* address conflicts: remote hosts trigger them */
-	struct log_ratelimit drop_rl;     /* the debug summary of drop counters */
 	uint8_t rx[RX_BUF];
 };
 
@@ -320,26 +319,9 @@ static void refresh_timer(void *arg)
 
 /* ---------- receive path ---------- */
 
-/* Counted always; at debug level a summary of every drop counter, at most once a second, so that
- * a rig without metrics can see them rise. */
 static void drop(struct responder *r, enum responder_drop d)
 {
-	char line[256];
-	size_t at = 0;
-
 	r->c.drops[d]++;
-	if (log_get_level() > LOG_DEBUG)
-		return;
-	for (int i = 0; i < RESP_DROP_COUNT && at < sizeof(line); i++) {
-		int k = snprintf(line + at, sizeof(line) - at, " %s=%llu",
-				 responder_drop_name((enum responder_drop)i),
-				 (unsigned long long)r->c.drops[i]);
-		if (k < 0)
-			break;
-		at += (size_t)k;
-	}
-	log_ratelimited(&r->drop_rl, 0, LOG_DEBUG, "msg=\"frames dropped\" last=%s frames=%llu%s",
-			responder_drop_name(d), (unsigned long long)r->c.frames_received, line);
 }
 
 /* ---------- address conflicts ---------- */
@@ -764,7 +746,6 @@ struct responder *responder_new(struct loop *l, const struct responder_opts *o)
 	r->seed = (uint64_t)loop_random(l) << 32 | loop_random(l);
 	r->send_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1.0, 5.0);
 	r->conflict_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1.0, 5.0);
-	r->drop_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1.0, 1.0);
 	r->announce = loop_timer_new(l, announce_timer, r);
 	r->refresh = loop_timer_new(l, refresh_timer, r);
 	if (r->announce == NULL || r->refresh == NULL) {
