@@ -19,7 +19,8 @@ fo_tools() {
 #           count MAC (replies from MAC), first MAC (us of first reply/GARP from MAC, or -1),
 #           last MAC (us of the last reply from MAC, or -1), dual (probes answered by 2+ MACs),
 #           lost (probes sent in the window without a reply before the next probe: unlike gap,
-#           not inflated when the prober itself is descheduled)
+#           not inflated when the prober itself is descheduled), outage (ms, the longest run of
+#           unanswered probes, from the first of them to the next answered probe)
 import os, select, signal, socket, struct, sys, time
 SO_TIMESTAMPNS = 35  # Linux; Python's socket module lacks the name
 
@@ -48,8 +49,9 @@ def run(iface, myip, interval_ms, dur_s, out, ips):
         now = time.monotonic()
         if now >= nxt:
             for ip, fr in frames:
-                s.send(fr)
+                # the time before the send: a reply can be stamped before send() returns
                 f.write("S %d %s\n" % (time.time_ns() // 1000, ip))
+                s.send(fr)
             nxt += iv
             if nxt < now:
                 nxt = now + iv
@@ -108,11 +110,11 @@ def an(out, ip, t0, t1, what, mac=None):
     elif what == "last":
         c = [t for t, m in win if m == mac]
         print(c[-1] if c else -1)
-    elif what == "lost":
+    elif what in ("lost", "outage"):
         import bisect
         sends.sort()
         rt = sorted(t for t, _ in reps)
-        n = 0
+        n, run0, worst = 0, None, 0
         for k, t in enumerate(sends):
             if not t0 <= t <= t1:
                 continue
@@ -120,7 +122,13 @@ def an(out, ip, t0, t1, what, mac=None):
             j = bisect.bisect_left(rt, t)
             if j >= len(rt) or rt[j] >= end:
                 n += 1
-        print(n)
+                if run0 is None:
+                    run0 = t
+            elif run0 is not None:
+                worst, run0 = max(worst, t - run0), None
+        if run0 is not None:
+            worst = max(worst, t1 - run0)
+        print(n if what == "lost" else worst // 1000)
     elif what == "dual":
         import bisect
         sends.sort()
