@@ -9,7 +9,8 @@
 # port 80 of both the LB IP (barelb) and the VIP (keepalived, n1..n3) to the pod, and routes to
 # the pod via n4: the client's pings and curls are answered by the pod, through whichever node the
 # client's ARP entry points at.
-# Client: `ping -D -i 0.005` (a probe every 5 ms) and a curl loop (a new connection each time).
+# Client: `ping -D -i 0.005` (a probe every 5 ms) and a curl loop (a new connection each time,
+# -m 0.2: a curl whose SYN went to the old node waits out its 200 ms, so the curl gap is coarser).
 # Gap = the longest time between two answers around the event, from ping's receive timestamps.
 # Events, applied to the current owner (barelb: the ARP owner; keepalived: the VRRP master):
 #   sigterm  the daemon gets SIGTERM and, at the same instant, the node stops forwarding traffic
@@ -97,6 +98,7 @@ ka_start() { # NODE
 	ip netns exec "$(rig_ns "$1")" keepalived -n -l -P -f "$W/ka-$1.conf" -p "$W/ka-$1.pid" \
 		-r "$W/ka-$1.vrrp.pid" -c "$W/ka-$1.chk.pid" >>"$LAB/ka-$1.log" 2>&1 &
 	KA_PID[$1]=$!
+	disown "$!" 2>/dev/null
 }
 prio=150
 for n in $KOWN $(for n in n1 n2 n3; do [ "$n" != "$KOWN" ] && echo "$n"; done); do
@@ -130,13 +132,13 @@ echo "# rig: LB IP $LBIP (barelb owner $BOWN), VIP $VIP (keepalived master $KOWN
 
 # round SYSTEM KIND: one event on the owner; writes "ping_gap_ms curl_gap_ms" to $W/res
 round() {
-	local sys=$1 kind=$2 ip own t0 tend wait_s pp cp
+	local sys=$1 kind=$2 ip own t0 tend wait_s pp cp i
 	if [ "$sys" = barelb ]; then ip=$LBIP own=$BOWN; else ip=$VIP own=$KOWN; fi
 	rm -f "$W/ping.txt" "$W/curl.txt" "$W/curl.stop"
 	ip netns exec "$(rig_ns client)" ping -D -n -i 0.005 "$ip" >"$W/ping.txt" 2>/dev/null &
 	pp=$!
 	ip netns exec "$(rig_ns client)" bash -c 'while [ ! -e "$1" ]; do
-		curl -s -o /dev/null -m 0.5 "http://$2/" && date +%s%N; done' _ "$W/curl.stop" "$ip" \
+		curl -s -o /dev/null -m 0.2 "http://$2/" && date +%s%N; done' _ "$W/curl.stop" "$ip" \
 		>"$W/curl.txt" 2>/dev/null &
 	cp=$!
 	FO_PIDS="$FO_PIDS $pp $cp"
@@ -167,7 +169,7 @@ round() {
 	if [ "$sys" = barelb ]; then
 		sleep 0.2; lab_speaker_start "$own"
 	else
-		wait "${KA_PID[$own]}" 2>/dev/null
+		for i in $(seq 50); do kill -0 "${KA_PID[$own]}" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$(cat "$W/ka-$own.vrrp.pid" 2>/dev/null)" 2>/dev/null
 		ka_start "$own"
 	fi
