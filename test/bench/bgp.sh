@@ -118,6 +118,8 @@ baseline() {
 		wait_router bird2_4 "$N" "$t0" || { echo "# baseline run $r: announce timed out" >&2; return 1; }
 		a_us=$DONE_US
 		b1=$(acked_bytes bird2)
+		# BIRD's RSS holding the N static routes (and the Adj-RIB-Out it exported them to)
+		BASE_RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(cat "$BIRD_DIR/bird2.bgpid")/status" 2>/dev/null)
 		bpp=$(awk -v b="$((b1 - b0))" -v n="$N" 'BEGIN { printf "%.1f", b / n }')
 		t0=$(now_us)
 		bird_sender_cmd bird2 disable bird2_s4 >/dev/null
@@ -134,17 +136,124 @@ baseline() {
 }
 
 # ---------- barelb: the speaker announcing N service IPs ----------
-# To be filled in when the BGP session code is wired into the speaker. Contract, mirroring the
-# baseline: a speaker on n1 peers with the router's neighbour n1_4 (AS 64512, iBGP; bird_start
-# -p/-P for eBGP). Warm runs (RUNS times): session Established with nothing announced, t0 = the
-# moment the N service IPs (BASE4 upwards) become announceable (e.g. one config reload that adds
-# the BGPAdvertisement, or the state directory's services appear), wait_router n1_4 "$N" "$t0";
-# bytes with acked_bytes n1 before and after; withdrawal: t0, make all N unannounceable,
-# wait_router n1_4 0 "$t0". One cold start: speaker started with everything in place, t0 = its
-# start. Set the medians in BL_ANNOUNCE_US, BL_WITHDRAW_US, BL_BYTES, and BL_SESSION_US /
-# BL_COLD_US from the cold start; return 0. Return 2 while the speaker cannot do it.
+# Contract, mirroring the baseline: a speaker on n1 peers with the router's neighbour n1_4 (AS 64512,
+# iBGP). Warm runs (RUNS times): session Established with nothing announced, t0 = the moment the N
+# service IPs (BASE4 upwards) become announceable, wait_router n1_4 "$N" "$t0"; bytes with
+# acked_bytes n1 before and after; withdrawal: t0, make all N unannounceable, wait_router n1_4 0
+# "$t0". One cold start: speaker started with everything in place, t0 = its start. Sets the medians
+# in BL_ANNOUNCE_US, BL_WITHDRAW_US, BL_BYTES, BL_SESSION_US / BL_COLD_US from the cold start, and
+# BL_RSS_KB (the speaker's VmRSS with all N announced); returns 0 (1 on failure).
+#
+# The state: the dir: source with N LoadBalancer Services that already carry
+# status.loadBalancer.ingress (no controller: the speaker reads the IPs from status), ETP Cluster,
+# each with one EndpointSlice holding one ready endpoint (on n1), in files of 10,000 Services (the
+# dir source refuses files over 16 MiB). "Announceable" is one config rewrite (rename over the old
+# file) that adds the BGPAdvertisement; "unannounceable" the rewrite that removes it. The session
+# stays up throughout.
+
+# bl_state DIR: Node n1 and the N Services + EndpointSlices.
+bl_state() {
+	local dir=$1
+	mkdir -p "$dir"
+	printf 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  labels: {kubernetes.io/hostname: n1}\n' \
+		>"$dir/node-n1.yaml"
+	awk -v n="$N" -v base="$BASE4" -v dir="$dir" 'BEGIN {
+		split(base, o, "."); v = ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4]
+		for (i = 0; i < n; i++) {
+			if (i % 10000 == 0) { if (f) close(f); f = sprintf("%s/svc-%03d.yaml", dir, i / 10000) }
+			x = v + i
+			ip = sprintf("%d.%d.%d.%d", int(x / 16777216) % 256, int(x / 65536) % 256,
+				int(x / 256) % 256, x % 256)
+			printf "---\n{apiVersion: v1, kind: Service, metadata: {name: s%d, namespace: bench}, " \
+				"spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, " \
+				"ports: [{port: 80, protocol: TCP}]}, " \
+				"status: {loadBalancer: {ingress: [{ip: %s}]}}}\n", i, ip > f
+			printf "---\n{apiVersion: discovery.k8s.io/v1, kind: EndpointSlice, metadata: " \
+				"{name: s%d-a, namespace: bench, labels: {kubernetes.io/service-name: s%d}}, " \
+				"addressType: IPv4, endpoints: [{addresses: [10.244.%d.%d], " \
+				"conditions: {ready: true}, nodeName: n1}], ports: [{port: 80, protocol: TCP}]}\n",
+				i, i, int(i / 250) % 250, i % 250 + 2 > f
+		}
+	}'
+}
+
+# bl_config ADV: the speaker's config (pool, peer; with ADV=1 the BGPAdvertisement), replaced by a
+# rename so the speaker reads it whole, once.
+bl_config() {
+	{
+		cat <<YAML
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: bench}
+spec:
+  addresses: ["10.128.0.0/14"]
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: router}
+spec:
+  myASN: 64512
+  peerASN: 64512
+  peerAddress: $RIG_LAN4.254
+YAML
+		[ "$1" = 1 ] && cat <<YAML
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: bench}
+spec:
+  ipAddressPools: [bench]
+YAML
+	} >"$BL_DIR/config.yaml.tmp"
+	mv "$BL_DIR/config.yaml.tmp" "$BL_DIR/config.yaml"
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
 barelb() {
-	return 2
+	local r ann="" wd="" bytes="" t0 a_us w_us b0 b1 bpp pid
+	BL_DIR=$BIRD_DIR/barelb
+	[ -x "$BARELB_BIN/barelb-speaker" ] || { echo "# $BARELB_BIN/barelb-speaker not built" >&2; return 1; }
+	bl_state "$BL_DIR/state"
+	bl_config 1
+	# Cold: everything in place, t0 = the speaker's start (reading N Services + N slices included).
+	t0=$(now_us)
+	ip netns exec "$(rig_ns n1)" "$BARELB_BIN/barelb-speaker" --node n1 --config "$BL_DIR/config.yaml" \
+		--source "dir:$BL_DIR/state" --log-level "${BGP_BENCH_LOGLEVEL:-info}" >"$BL_DIR/speaker.log" 2>&1 &
+	pid=$!
+	wait_router n1_4 "$N" "$t0" || { echo "# barelb cold start timed out; log:" >&2; tail -5 "$BL_DIR/speaker.log" >&2; return 1; }
+	BL_COLD_US=$DONE_US
+	BL_SESSION_US=$UP_US
+	echo "# barelb cold start (speaker started, N services in place): session up $(ms "$UP_US") ms," \
+		"all N held after $(ms "$DONE_US") ms"
+	BL_RSS_KB=$(rss_kb "$pid")
+	for r in $(seq 1 "$RUNS"); do
+		bl_config 0
+		wait_router n1_4 0 "$(now_us)" || { echo "# barelb run $r: could not clear the table" >&2; return 1; }
+		b0=$(acked_bytes n1)
+		t0=$(now_us)
+		bl_config 1
+		wait_router n1_4 "$N" "$t0" || { echo "# barelb run $r: announce timed out" >&2; return 1; }
+		a_us=$DONE_US
+		b1=$(acked_bytes n1)
+		bpp=$(awk -v b="$((b1 - b0))" -v n="$N" 'BEGIN { printf "%.1f", b / n }')
+		sleep 0.2
+		r_kb=$(rss_kb "$pid")
+		[ "${r_kb:-0}" -gt "${BL_RSS_KB:-0}" ] && BL_RSS_KB=$r_kb
+		t0=$(now_us)
+		bl_config 0
+		wait_router n1_4 0 "$t0" || { echo "# barelb run $r: withdraw timed out" >&2; return 1; }
+		w_us=$DONE_US
+		ann="$ann $a_us" wd="$wd $w_us" bytes="$bytes $bpp"
+		echo "# barelb run $r: announce $(ms "$a_us") ms, withdraw $(ms "$w_us") ms," \
+			"$bpp bytes/prefix (UPDATEs, TCP payload), RSS $r_kb KiB"
+	done
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	BL_ANNOUNCE_US=$(echo "$ann" | tr ' ' '\n' | grep . | median)
+	BL_WITHDRAW_US=$(echo "$wd" | tr ' ' '\n' | grep . | median)
+	BL_BYTES=$(echo "$bytes" | tr ' ' '\n' | grep . | median)
+	return 0
 }
 
 rig_up 1 || { echo "# the rig does not come up" >&2; exit 1; }
@@ -163,8 +272,11 @@ if [ "$rc" -eq 0 ]; then
 		"ratio $(ratio "$BASE_ANNOUNCE_US" "$BL_ANNOUNCE_US"))"
 	echo "bench bgp_withdraw_$NAME: $(ms "$BL_WITHDRAW_US") ms (baseline $(ms "$BASE_WITHDRAW_US") ms," \
 		"ratio $(ratio "$BASE_WITHDRAW_US" "$BL_WITHDRAW_US"))"
+	echo "# RSS: barelb-speaker with N prefixes announced (aim: under 32 MiB) against bird2 holding N static routes"
+	echo "bench bgp_speaker_rss_$NAME: $BL_RSS_KB KiB (baseline $BASE_RSS_KB KiB," \
+		"ratio $(ratio "$BASE_RSS_KB" "$BL_RSS_KB"))"
 else
-	echo "# baseline only: the barelb half is not wired yet (no ratio)"
+	echo "# baseline only: the barelb half failed (see above; no ratio)"
 	echo "# BIRD -> BIRD: $BASE_BYTES bytes/prefix; cold start: session up $(ms "$BASE_SESSION_US") ms," \
 		"N held after $(ms "$BASE_COLD_US") ms"
 	echo "bench bgp_announce_${NAME}_baseline: $(ms "$BASE_ANNOUNCE_US") ms (BIRD 2 static routes, baseline only)"
