@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "barelb/config.h"
 #include "barelb/log.h"
@@ -125,33 +126,69 @@ size_t bgp_announcer_session_count(const struct bgp_announcer *a)
 
 /* ---- gathering services ---- */
 
+/* Every EndpointSlice with a service name, sorted by (service name, namespace): built once per
+ * update, so that finding a Service's slices is a binary search, not a scan of every slice (with
+ * 100,000 Services the scan made an update take minutes). */
+struct slice_ref {
+	const char *svc, *ns;
+	const struct endpointslice *eps;
+};
+
+struct slice_index {
+	struct slice_ref *v;
+	size_t n, cap;
+};
+
+static void index_slice(const struct kobj *o, void *arg)
+{
+	struct slice_index *ix = arg;
+
+	if (!o->u.eps.service_name)
+		return;
+	if (ix->n == ix->cap) {
+		ix->cap = ix->cap ? ix->cap * 2 : 64;
+		ix->v = xrealloc(ix->v, ix->cap * sizeof *ix->v);
+	}
+	ix->v[ix->n++] = (struct slice_ref){ o->u.eps.service_name,
+					     o->meta.namespace ? o->meta.namespace : "", &o->u.eps };
+}
+
+static int slice_ref_cmp(const void *pa, const void *pb)
+{
+	const struct slice_ref *a = pa, *b = pb;
+	int c = strcmp(a->svc, b->svc);
+
+	return c ? c : strcmp(a->ns, b->ns);
+}
+
+/* The first entry of (svc, ns), or ix->n. */
+static size_t slice_index_find(const struct slice_index *ix, const char *svc, const char *ns)
+{
+	struct slice_ref key = { svc, ns, NULL };
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (slice_ref_cmp(&ix->v[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 struct svc_vec {
 	struct plan_service *v;
 	size_t n, cap;
-	const struct store *st;
+	const struct slice_index *ix;
 	const char *node;
 	bgp_is_ours_fn is_ours;
 	void *arg;
 	bool ready_only;
-	/* slices per service, for plan_ep_state */
+	/* slices of the current service, for plan_ep_state */
 	const struct endpointslice **sl;
 	size_t n_sl, cap_sl;
-	const char *ns, *name;
 };
-
-static void slice_cb(const struct kobj *o, void *arg)
-{
-	struct svc_vec *sv = arg;
-
-	if (!o->u.eps.service_name || strcmp(o->u.eps.service_name, sv->name) != 0 ||
-	    strcmp(o->meta.namespace ? o->meta.namespace : "", sv->ns) != 0)
-		return;
-	if (sv->n_sl == sv->cap_sl) {
-		sv->cap_sl = sv->cap_sl ? sv->cap_sl * 2 : 4;
-		sv->sl = xrealloc(sv->sl, sv->cap_sl * sizeof *sv->sl);
-	}
-	sv->sl[sv->n_sl++] = &o->u.eps;
-}
 
 static enum plan_ep ep_filter(enum plan_ep e, bool ready_only)
 {
@@ -162,6 +199,7 @@ static void svc_cb(const struct kobj *o, void *arg)
 {
 	struct svc_vec *sv = arg;
 	struct plan_service *ps;
+	const char *ns = o->meta.namespace ? o->meta.namespace : "";
 
 	if (!sv->is_ours(o, sv->arg))
 		return;
@@ -178,12 +216,27 @@ static void svc_cb(const struct kobj *o, void *arg)
 	ps->n_ingress = o->u.svc.n_ingress;
 	ps->etp = o->u.svc.etp;
 	ps->pool = kmeta_annotation(&o->meta, "barelb.io/ip-allocated-from-pool");
-	sv->ns = o->meta.namespace ? o->meta.namespace : "";
-	sv->name = o->meta.name;
 	sv->n_sl = 0;
-	store_foreach(sv->st, KOBJ_ENDPOINTSLICE, slice_cb, sv);
+	for (size_t i = slice_index_find(sv->ix, o->meta.name, ns);
+	     i < sv->ix->n && strcmp(sv->ix->v[i].svc, o->meta.name) == 0 &&
+	     strcmp(sv->ix->v[i].ns, ns) == 0;
+	     i++) {
+		if (sv->n_sl == sv->cap_sl) {
+			sv->cap_sl = sv->cap_sl ? sv->cap_sl * 2 : 4;
+			sv->sl = xrealloc(sv->sl, sv->cap_sl * sizeof *sv->sl);
+		}
+		sv->sl[sv->n_sl++] = sv->ix->v[i].eps;
+	}
 	ps->ep_anywhere = ep_filter(plan_ep_state(sv->sl, sv->n_sl, NULL), sv->ready_only);
 	ps->ep_here = ep_filter(plan_ep_state(sv->sl, sv->n_sl, sv->node), sv->ready_only);
+}
+
+static long long mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- sessions ---- */
@@ -323,7 +376,9 @@ void bgp_announcer_update(struct bgp_announcer *a, const struct config *cfg,
 		.n_labels = me ? me->meta.n_labels : 0,
 		.network_unavailable = me ? me->u.node.network_unavailable : false,
 	};
-	struct svc_vec sv = { .st = st, .node = a->node, .is_ours = is_ours, .arg = arg,
+	struct slice_index ix = { 0 };
+	long long t0, t1, t2;
+	struct svc_vec sv = { .ix = &ix, .node = a->node, .is_ours = is_ours, .arg = arg,
 			      .ready_only = ready_only };
 	struct plan pl = { 0 };
 	struct plan_ctx *pc;
@@ -342,16 +397,27 @@ void bgp_announcer_update(struct bgp_announcer *a, const struct config *cfg,
 	}
 	/* A node that is not alive (its own Lease) or not Ready announces nothing, but keeps its
 	 * sessions: it is still a BGP speaker, with an empty table. */
-	if (eligible)
+	t0 = mono_us();
+	if (eligible) {
+		store_foreach(st, KOBJ_ENDPOINTSLICE, index_slice, &ix);
+		if (ix.n > 1)
+			qsort(ix.v, ix.n, sizeof *ix.v, slice_ref_cmp);
 		store_foreach(st, KOBJ_SERVICE, svc_cb, &sv);
-	if (plan_build(pc, sv.v, sv.n, &pl) < 0)
+	}
+	t1 = mono_us();
+	if (plan_build(pc, sv.v, sv.n, &pl) < 0) {
 		log_error("msg=\"out of memory building the BGP plan\"");
-	else
+	} else {
+		t2 = mono_us();
 		feed(a, &pl);
+		log_debug("msg=\"BGP plan fed to the sessions\" services=%zu gather_us=%lld plan_us=%lld "
+			  "feed_us=%lld", sv.n, t1 - t0, t2 - t1, mono_us() - t2);
+	}
 	plan_free(&pl);
 	plan_ctx_free(pc);
 	free(sv.v);
 	free(sv.sl);
+	free(ix.v);
 }
 
 static void stop_one_done(struct bgp_session *s, void *arg)
