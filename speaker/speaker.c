@@ -79,7 +79,7 @@ struct speaker {
 	struct coll {
 		struct speaker *s;
 		int what;
-	} coll[20];
+	} coll[24];
 };
 
 /* Wake the work timer at t (loop ms) to re-evaluate everything: a hold-down or a grace period
@@ -724,7 +724,7 @@ static void preflight_ipvs(const struct speaker *s)
 /* ---- metrics ---- */
 
 enum coll_what {
-	C_FRAMES, C_ARP_REQ, C_NS, C_ARP_REPLY, C_NA, C_GARP, C_UNSOL_NA, C_SEND_ERR, C_DROPS,
+	C_FRAMES, C_ARP_REQ, C_NS, C_ARP_REPLY, C_NA, C_GARP, C_UNSOL_NA, C_SEND_ERR, C_DROPS, C_CONFLICTS,
 	C_ANNOUNCED, C_LEASE_ERR, C_BGP_UP, C_BGP_UPD_TX, C_BGP_UPD_RX, C_BGP_PFX, C_BGP_PENDING,
 	C_BGP_NOTIF_TX, C_BGP_NOTIF_RX, C_BGP_MALFORMED, C_COUNT
 };
@@ -815,6 +815,7 @@ static void collect(struct metrics_family *f, void *arg)
 	case C_GARP: metrics_set(f, NULL, (double)rc.garp_sent); break;
 	case C_UNSOL_NA: metrics_set(f, NULL, (double)rc.unsolicited_na_sent); break;
 	case C_SEND_ERR: metrics_set(f, NULL, (double)rc.send_errors); break;
+	case C_CONFLICTS: metrics_set(f, NULL, (double)rc.conflicts); break;
 	case C_DROPS:
 		for (int d = 0; d < RESP_DROP_COUNT; d++)
 			metrics_set(f, (const char *[]){ responder_drop_name((enum responder_drop)d) },
@@ -836,6 +837,7 @@ static void register_metrics(struct speaker *s, struct metrics *m)
 		{ C_UNSOL_NA, false, "barelb_layer2_unsolicited_na_sent_total", "Unsolicited neighbour advertisements sent.", NULL },
 		{ C_SEND_ERR, false, "barelb_layer2_send_errors_total", "Frames that could not be sent.", NULL },
 		{ C_DROPS, false, "barelb_layer2_dropped_total", "Received frames dropped, by kind.", "kind" },
+		{ C_CONFLICTS, false, "barelb_layer2_conflicts_total", "Frames from another MAC claiming an IP this node owns (duplicate address).", NULL },
 		{ C_ANNOUNCED, true, "barelb_speaker_announced", "Service IPs this node announces.", "service,protocol,node,ip" },
 		{ C_LEASE_ERR, false, "barelb_lease_renew_errors_total", "Lease renewals that failed.", "lease" },
 		{ C_BGP_UP, true, "barelb_bgp_session_up", "1 while the BGP session is Established.", "peer" },
