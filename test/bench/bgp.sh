@@ -13,9 +13,11 @@
 #   bytes:    TCP payload the sender sent (ss bytes_acked) per prefix, for the announcement
 # The router is polled through birdc (a few ms per poll); each figure is the median of
 # BGP_BENCH_RUNS runs (default 3). N: BGP_BENCH_N (default 100000).
-# Prints "bench bgp_announce_100k: X ms (baseline Y ms, ratio Z)" and the same for the withdrawal
-# when both halves ran; while the barelb half is not wired, only "# baseline only" lines and
-# "bench ..._baseline" lines without a ratio. Runs in namespaces it creates; removes them on exit.
+# Prints "bench bgp_announce_100k: X ms (baseline Y ms, ratio Z)", the same for the withdrawal and
+# "bench bgp_speaker_rss_100k: X KiB (baseline Y KiB, ratio Z)" (the speaker's VmRSS with N announced
+# against bird2's holding N static routes) when both halves ran; when the barelb half fails, only
+# "# baseline only" lines and "bench ..._baseline" lines without a ratio. Runs in namespaces it
+# creates; removes them on exit.
 set -u
 BARELB_TOP=${BARELB_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BARELB_BIN=${BARELB_BIN:-$BARELB_TOP/bin}
@@ -142,7 +144,8 @@ baseline() {
 # acked_bytes n1 before and after; withdrawal: t0, make all N unannounceable, wait_router n1_4 0
 # "$t0". One cold start: speaker started with everything in place, t0 = its start. Sets the medians
 # in BL_ANNOUNCE_US, BL_WITHDRAW_US, BL_BYTES, BL_SESSION_US / BL_COLD_US from the cold start, and
-# BL_RSS_KB (the speaker's VmRSS with all N announced); returns 0 (1 on failure).
+# BL_RSS_KB (the speaker's VmRSS with all N announced) and BL_RSS0_KB (a speaker with the same state
+# and nothing to announce); returns 0 (1 on failure).
 #
 # The state: the dir: source with N LoadBalancer Services that already carry
 # status.loadBalancer.ingress (no controller: the speaker reads the IPs from status), ETP Cluster,
@@ -215,6 +218,20 @@ barelb() {
 	BL_DIR=$BIRD_DIR/barelb
 	[ -x "$BARELB_BIN/barelb-speaker" ] || { echo "# $BARELB_BIN/barelb-speaker not built" >&2; return 1; }
 	bl_state "$BL_DIR/state"
+	# The speaker's RSS with the N Services cached and nothing announced (no BGPAdvertisement), to
+	# tell the cluster cache from BGP's own share; a separate process, since freed memory is not
+	# returned to the system.
+	bl_config 0
+	ip netns exec "$(rig_ns n1)" "$BARELB_BIN/barelb-speaker" --node n1 --config "$BL_DIR/config.yaml" \
+		--source "dir:$BL_DIR/state" >"$BL_DIR/speaker0.log" 2>&1 &
+	pid=$!
+	bird_wait_state n1_4 Established "$TIMEOUT_S" && sleep 0.5
+	BL_RSS0_KB=$(rss_kb "$pid")
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	# the router has seen that speaker go (its Cease) before the cold start begins
+	r=$((TIMEOUT_S * 20))
+	while [ "$(_poll n1_4 | cut -d' ' -f1)" = Established ] && [ "$r" -gt 0 ]; do sleep 0.05; r=$((r - 1)); done
 	bl_config 1
 	# Cold: everything in place, t0 = the speaker's start (reading N Services + N slices included).
 	t0=$(now_us)
@@ -272,7 +289,9 @@ if [ "$rc" -eq 0 ]; then
 		"ratio $(ratio "$BASE_ANNOUNCE_US" "$BL_ANNOUNCE_US"))"
 	echo "bench bgp_withdraw_$NAME: $(ms "$BL_WITHDRAW_US") ms (baseline $(ms "$BASE_WITHDRAW_US") ms," \
 		"ratio $(ratio "$BASE_WITHDRAW_US" "$BL_WITHDRAW_US"))"
-	echo "# RSS: barelb-speaker with N prefixes announced (aim: under 32 MiB) against bird2 holding N static routes"
+	echo "# RSS: barelb-speaker with N prefixes announced (aim: under 32 MiB) against bird2 holding N static routes;" \
+		"the speaker without announcing (N Services + N EndpointSlices cached): $BL_RSS0_KB KiB," \
+		"so BGP's own share (plan, Adj-RIB-Out, sessions) is $((BL_RSS_KB - BL_RSS0_KB)) KiB"
 	echo "bench bgp_speaker_rss_$NAME: $BL_RSS_KB KiB (baseline $BASE_RSS_KB KiB," \
 		"ratio $(ratio "$BASE_RSS_KB" "$BL_RSS_KB"))"
 else
