@@ -214,7 +214,7 @@ YAML
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 barelb() {
-	local r ann="" wd="" bytes="" t0 a_us w_us b0 b1 bpp pid
+	local r ann="" wd="" bytes="" t0 a_us w_us b0 b1 bpp pid r_kb
 	BL_DIR=$BIRD_DIR/barelb
 	[ -x "$BARELB_BIN/barelb-speaker" ] || { echo "# $BARELB_BIN/barelb-speaker not built" >&2; return 1; }
 	bl_state "$BL_DIR/state"
@@ -223,7 +223,8 @@ barelb() {
 	# returned to the system.
 	bl_config 0
 	ip netns exec "$(rig_ns n1)" "$BARELB_BIN/barelb-speaker" --node n1 --config "$BL_DIR/config.yaml" \
-		--source "dir:$BL_DIR/state" >"$BL_DIR/speaker0.log" 2>&1 &
+		--source "dir:$BL_DIR/state" --control "$BL_DIR/speaker0.sock" --metrics off \
+		>"$BL_DIR/speaker0.log" 2>&1 &
 	pid=$!
 	bird_wait_state n1_4 Established "$TIMEOUT_S" && sleep 0.5
 	BL_RSS0_KB=$(rss_kb "$pid")
@@ -236,7 +237,8 @@ barelb() {
 	# Cold: everything in place, t0 = the speaker's start (reading N Services + N slices included).
 	t0=$(now_us)
 	ip netns exec "$(rig_ns n1)" "$BARELB_BIN/barelb-speaker" --node n1 --config "$BL_DIR/config.yaml" \
-		--source "dir:$BL_DIR/state" --log-level "${BGP_BENCH_LOGLEVEL:-info}" >"$BL_DIR/speaker.log" 2>&1 &
+		--source "dir:$BL_DIR/state" --control "$BL_DIR/speaker.sock" --metrics off \
+		--log-level "${BGP_BENCH_LOGLEVEL:-info}" >"$BL_DIR/speaker.log" 2>&1 &
 	pid=$!
 	wait_router n1_4 "$N" "$t0" || { echo "# barelb cold start timed out; log:" >&2; tail -5 "$BL_DIR/speaker.log" >&2; return 1; }
 	BL_COLD_US=$DONE_US
@@ -291,7 +293,8 @@ if [ "$rc" -eq 0 ]; then
 		"ratio $(ratio "$BASE_WITHDRAW_US" "$BL_WITHDRAW_US"))"
 	echo "# RSS: barelb-speaker with N prefixes announced (aim: under 32 MiB) against bird2 holding N static routes;" \
 		"the speaker without announcing (N Services + N EndpointSlices cached): $BL_RSS0_KB KiB," \
-		"so BGP's own share (plan, Adj-RIB-Out, sessions) is $((BL_RSS_KB - BL_RSS0_KB)) KiB"
+		"difference $((BL_RSS_KB - BL_RSS0_KB)) KiB (BGP's plan, Adj-RIB-Out and sessions, less what fits in" \
+		"heap the start-up parse freed: a lower bound of BGP's share)"
 	echo "bench bgp_speaker_rss_$NAME: $BL_RSS_KB KiB (baseline $BASE_RSS_KB KiB," \
 		"ratio $(ratio "$BASE_RSS_KB" "$BL_RSS_KB"))"
 else
