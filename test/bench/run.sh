@@ -15,9 +15,9 @@ else
 	for p in build/bench/*; do
 		[ -f "$p" ] && [ -x "$p" ] && progs+=("$p")
 	done
-	for p in test/bench/*.sh; do
-		[ "$(basename "$p")" = run.sh ] && continue
-		[ -x "build/bench/$(basename "$p" .sh)" ] && continue
+	for p in test/bench/*.sh test/bench/*.py; do
+		case $(basename "$p") in run.sh | lib_*) continue ;; esac
+		[ -x "build/bench/$(basename "${p%.*}")" ] && continue
 		[ -f "$p" ] && progs+=("$p")
 	done
 fi
@@ -29,6 +29,7 @@ status=0
 for p in "${progs[@]}"; do
 	case $p in
 	*.sh) out=$(bash "$p") ;;
+	*.py) out=$(/usr/bin/python3 "$p") ;;
 	*) out=$("$p") ;;
 	esac
 	rc=$?
