@@ -49,6 +49,12 @@ struct controller {
 	struct loop_timer *work;
 	struct loop_timer *hold_timer; /* a hold-down ends: failed services may succeed now */
 	struct strmap *failures;       /* "ns/name" → last allocation failure text, for `services` */
+	struct strmap *inflight;       /* "ns/name" → struct inflight: status writes not yet echoed */
+	char **retry;                  /* Services whose status write failed: converge again */
+	size_t n_retry;
+	uint64_t retry_ms;             /* current backoff; 0 after a success */
+	struct loop_timer *retry_timer;
+	bool closing;
 	struct metrics_family *m_fail; /* barelb_allocator_allocation_failures_total{reason} */
 	struct pool_collect {
 		struct controller *c;
@@ -153,14 +159,79 @@ static bool same_ips(const addr_t *a, size_t na, const addr_t *b, size_t nb)
 	return true;
 }
 
+/* A status write on its way: what it sets and when it left. The watch brings the change back a
+ * moment later; until then (at most WRITE_ECHO_MS) the same write is not sent again, so that the
+ * first of the two echoes (status and annotation arrive as separate events) does not trigger a
+ * second, identical write. */
+#define WRITE_ECHO_MS 10000
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
+
+struct inflight {
+	char *sig;
+	uint64_t sent_ms;
+};
+
+struct patch_ctx {
+	struct controller *c;
+	char *key;
+};
+
+static void inflight_free(void *p)
+{
+	struct inflight *f = p;
+	if (f)
+		free(f->sig);
+	free(f);
+}
+
+static void on_retry(void *arg)
+{
+	struct controller *c = arg;
+	char **keys = c->retry;
+	size_t n = c->n_retry;
+
+	c->retry = NULL;
+	c->n_retry = 0;
+	for (size_t i = 0; i < n; i++) {
+		mark_dirty(c, keys[i]);
+		free(keys[i]);
+	}
+	free(keys);
+}
+
 static void patch_done(void *arg, int status, const char *err)
 {
-	char *key = arg;
+	struct patch_ctx *pc = arg;
+	struct controller *c = pc->c;
 
-	if (status != 0)
-		log_warn("svc=%s msg=\"status update failed; will retry on the next change\" err=\"%s\"",
-			 key, err ? err : "?");
-	free(key);
+	if (status == 0) {
+		c->retry_ms = 0;
+	} else if (!c->closing) {
+		/* Nothing will come back through the watch: try again after a backoff. */
+		inflight_free(strmap_del(c->inflight, pc->key));
+		c->retry_ms = c->retry_ms ? c->retry_ms * 2 : RETRY_MIN_MS;
+		if (c->retry_ms > RETRY_MAX_MS)
+			c->retry_ms = RETRY_MAX_MS;
+		log_warn("svc=%s msg=\"status update failed; retrying\" in_ms=%llu err=\"%s\"", pc->key,
+			 (unsigned long long)c->retry_ms, err ? err : "?");
+		c->retry = xrealloc(c->retry, (c->n_retry + 1) * sizeof *c->retry);
+		c->retry[c->n_retry++] = xstrdup(pc->key);
+		if (!loop_timer_pending(c->retry_timer))
+			loop_timer_arm_jitter(c->retry_timer, c->retry_ms, 20);
+	}
+	free(pc->key);
+	free(pc);
+}
+
+static char *status_sig(const addr_t *ips, size_t n, const char *pool)
+{
+	char buf[256];
+
+	format_ips(ips, n, buf, sizeof buf - 64);
+	strncat(buf, "|", sizeof buf - strlen(buf) - 1);
+	strncat(buf, pool ? pool : "-", sizeof buf - strlen(buf) - 1);
+	return xstrdup(buf);
 }
 
 /* Write ingress + pool annotation when they differ from what the Service shows. */
@@ -169,15 +240,37 @@ static void write_status(struct controller *c, const struct kobj *svc, const add
 {
 	const char *cur_pool = kmeta_annotation(&svc->meta, ANN_POOL_OUT);
 	struct kv ann = { .key = (char *)ANN_POOL_OUT, .value = (char *)pool };
-	char key[512];
+	struct inflight *f;
+	struct patch_ctx *pc;
+	char key[512], *sig;
+	uint64_t now = loop_now_ms(c->l);
 
-	if (same_ips(svc->u.svc.ingress, svc->u.svc.n_ingress, ips, n) &&
-	    ((!pool && !cur_pool) || (pool && cur_pool && strcmp(pool, cur_pool) == 0)))
-		return;
 	kobj_key(svc, key, sizeof key);
+	if (same_ips(svc->u.svc.ingress, svc->u.svc.n_ingress, ips, n) &&
+	    ((!pool && !cur_pool) || (pool && cur_pool && strcmp(pool, cur_pool) == 0))) {
+		inflight_free(strmap_del(c->inflight, key)); /* the write came back: done */
+		return;
+	}
+	sig = status_sig(ips, n, pool);
+	f = strmap_get(c->inflight, key);
+	if (f && strcmp(f->sig, sig) == 0 && now - f->sent_ms < WRITE_ECHO_MS) {
+		free(sig);
+		return;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->sig = sig;
+	f->sent_ms = now;
+	inflight_free(strmap_put(c->inflight, key, f));
+	pc = xcalloc(1, sizeof *pc);
+	pc->c = c;
+	pc->key = xstrdup(key);
 	if (source_patch_service(c->src, svc->meta.namespace, svc->meta.name, ips, n, &ann, 1,
-				 patch_done, strdup(key)) < 0)
+				 patch_done, pc) < 0) {
 		log_warn("svc=%s msg=\"cannot send the status update\"", key);
+		inflight_free(strmap_del(c->inflight, key));
+		free(pc->key);
+		free(pc);
+	}
 }
 
 static void clear_if_ours(struct controller *c, const struct kobj *svc, bool released)
@@ -382,13 +475,15 @@ static void do_work(void *arg)
 		c->all_dirty = true;
 	}
 	if (c->all_dirty) {
-		store_foreach(st, KOBJ_SERVICE, collect_key, &kl);
-		/* Services we allocated for that have disappeared from the store are released by
-		 * their DELETED events; nothing else to add here. */
-		c->all_dirty = false;
-		free_keys(c->dirty, c->n_dirty);
+		/* Start from the dirty keys: a deleted Service is only there, no longer in the store,
+		 * and must still be converged (released). Duplicates are skipped below. */
+		kl.v = c->dirty;
+		kl.n = c->n_dirty;
+		kl.cap = c->cap_dirty;
 		c->dirty = NULL;
 		c->n_dirty = c->cap_dirty = 0;
+		store_foreach(st, KOBJ_SERVICE, collect_key, &kl);
+		c->all_dirty = false;
 	} else {
 		kl.v = c->dirty;
 		kl.n = c->n_dirty;
@@ -473,6 +568,7 @@ struct controller *controller_new(const struct daemon_opts *o)
 		return NULL;
 	c->o = o;
 	c->failures = strmap_new();
+	c->inflight = strmap_new();
 	c->alloc = alloc_new();
 	if (!c->alloc) {
 		free(c);
@@ -649,12 +745,14 @@ int controller_start(struct daemon_env *env, const struct config *cfg, void *arg
 		.kinds = (1u << KOBJ_SERVICE) | (1u << KOBJ_NAMESPACE),
 		.lease_namespace = c->o->namespace,
 		.component = "barelb-controller",
+		.writes_status = true,
 	};
 	struct source_handlers h = { .changed = on_changed, .synced = on_synced, .arg = c };
 
 	c->l = l;
 	c->work = loop_timer_new(l, do_work, c);
 	c->hold_timer = loop_timer_new(l, on_hold_expiry, c);
+	c->retry_timer = loop_timer_new(l, on_retry, c);
 	apply_pools(c, cfg);
 	c->src = source_new(l, c->o->source, &so, &h);
 	if (!c->src)
@@ -707,8 +805,12 @@ void controller_free(struct controller *c)
 {
 	if (!c)
 		return;
+	c->closing = true; /* pending writes are ended by source_free: no retries now */
 	leader_free(c->leader);
 	source_free(c->src);
+	loop_timer_free(c->retry_timer);
+	free_keys(c->retry, c->n_retry);
+	strmap_free(c->inflight, inflight_free);
 	loop_timer_free(c->work);
 	loop_timer_free(c->hold_timer);
 	alloc_free(c->alloc);

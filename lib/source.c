@@ -42,6 +42,7 @@ struct source *source_new(struct loop *l, const char *spec, const struct source_
 		s->component = dup_or_null(opts->component);
 		s->node = dup_or_null(opts->node);
 		s->kinds = opts->kinds;
+		s->writes_status = opts->writes_status;
 	}
 	if (!s->lease_namespace)
 		s->lease_namespace = dup_or_null("barelb-system");

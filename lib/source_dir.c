@@ -690,6 +690,56 @@ out:
 
 /* ---- the effective view ---- */
 
+/* The status file of a Service that is gone: removed by the status writer only (the controller),
+ * so a Service re-created later with the same name starts without the old IP. The inotify event
+ * of the unlink then drops the status entry. */
+static void unlink_status(struct dirsrc *d, const char *ns, const char *name)
+{
+	char *full;
+
+	if (!d->s->writes_status)
+		return;
+	full = xasprintf("%s/%s/%s.json", d->status_dir, ns ? ns : "", name);
+	if (unlink(full) == 0)
+		log_info("dir source: %s: removed (its Service is gone)", full);
+	else if (errno != ENOENT)
+		log_warn("dir source: unlink %s: %s", full, strerror(errno));
+	free(full);
+}
+
+static void prune_cb(const char *key, struct dirsrc *d)
+{
+	const char *slash = strchr(key, '/');
+	char *ns;
+
+	if (!slash)
+		return;
+	ns = strndup(key, (size_t)(slash - key));
+	if (ns && !store_get(d->view, KOBJ_SERVICE, ns, slash + 1))
+		unlink_status(d, ns, slash + 1);
+	free(ns);
+}
+
+/* At start: status files whose Service was deleted while no controller ran. */
+static void prune_orphan_status(struct dirsrc *d)
+{
+	char **keys = NULL;
+	size_t n = 0;
+
+	if (!d->s->writes_status)
+		return;
+	for (size_t b = 0; b < STATUS_BUCKETS; b++)
+		for (struct status_ent *e = d->status[b]; e; e = e->next) {
+			keys = xrealloc(keys, (n + 1) * sizeof *keys);
+			keys[n++] = xstrdup(e->key);
+		}
+	for (size_t i = 0; i < n; i++) {
+		prune_cb(keys[i], d);
+		free(keys[i]);
+	}
+	free(keys);
+}
+
 static void recompute(struct dirsrc *d, enum kobj_kind k, const char *ns, const char *name)
 {
 	const struct kobj *eff = index_first(d, k, ns, name);
@@ -715,6 +765,8 @@ static void recompute(struct dirsrc *d, enum kobj_kind k, const char *ns, const 
 	} else {
 		kobj_free(store_take(d->view, k, ns, name));
 		source_remove(d->s, k, ns, name);
+		if (k == KOBJ_SERVICE)
+			unlink_status(d, ns, name);
 	}
 	if (k == KOBJ_SERVICE || k == KOBJ_POD)
 		strlist_add(&d->dirty_ns, ns ? ns : "");
@@ -1420,6 +1472,7 @@ static int dir_start(void *impl)
 	}
 	full_scan(d);
 	flush(d);
+	prune_orphan_status(d);
 	log_info("dir source: %s: %zu files, %zu services, %zu endpointslices", d->path,
 		 d->n_files, store_count(d->view, KOBJ_SERVICE),
 		 store_count(d->view, KOBJ_ENDPOINTSLICE));

@@ -29,6 +29,7 @@ struct source {
 	/* copies of the option strings, owned */
 	char *kubeconfig, *lease_namespace, *component, *node;
 	unsigned kinds;
+	bool writes_status;
 	bool synced;
 	struct source_stats stats;
 	const struct source_backend_ops *ops;

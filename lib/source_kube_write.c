@@ -354,18 +354,13 @@ static void ev_send(struct kube *k, struct kevent_agg *a)
 	struct kwrite *op;
 	char *body;
 
-	if (a->in_flight || (a->created && a->count == a->sent_count))
+	if (a->in_flight || a->count == a->sent_count)
 		return;
 	if (!take_token(k)) {
-		/* Over the rate: a new Event is dropped, a series update waits for the flush. */
-		if (!a->created) {
-			k->s->stats.write_errors++;
-			log_ratelimited(&k->rl_write, 0, LOG_WARN, "kube: Event rate limit reached; "
-					"dropping Event %s", a->name);
-			a->sent_count = a->count;
-		} else if (!loop_timer_pending(k->ev_flush)) {
+		/* Over the rate: the Event (or the series update) waits for the next flush. The table
+		 * of pending Events is bounded (EVENT_TABLE_MAX): past that the oldest idle one goes. */
+		if (!loop_timer_pending(k->ev_flush))
 			loop_timer_arm(k->ev_flush, 1000);
-		}
 		return;
 	}
 	op = write_new(k, W_EVENT, NULL, NULL);
@@ -428,7 +423,8 @@ static void ev_expire(struct kube *k, uint64_t now)
 	struct kevent_agg **pp = &k->events, *a, **oldest = NULL;
 
 	while ((a = *pp)) {
-		bool idle = !a->in_flight && (!a->created || a->count == a->sent_count);
+		/* Waiting to be written (first write or series update) is not idle. */
+		bool idle = !a->in_flight && a->count == a->sent_count;
 		if (idle && now - a->last_ms > EVENT_SERIES_MS) {
 			*pp = a->next;
 			agg_free(a);
@@ -483,6 +479,14 @@ int kube_event(void *impl, const struct kobj *about, const char *type, const cha
 		a->last_ms = now;
 		ev_send(k, a);
 		return 0;
+	}
+	if (k->n_events >= EVENT_TABLE_MAX) {
+		/* Every slot holds an Event still waiting for the rate limit: bounded memory wins. */
+		k->s->stats.write_errors++;
+		log_ratelimited(&k->rl_write, 0, LOG_WARN, "kube: %zu Events waiting; dropping a new one "
+				"(%s)", k->n_events, reason);
+		free(key);
+		return -1;
 	}
 	a = xcalloc(1, sizeof *a);
 	a->key = key;

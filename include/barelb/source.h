@@ -34,6 +34,10 @@ struct source_opts {
 	const char *lease_namespace; /* where speaker and controller Leases live (default barelb-system) */
 	const char *component;    /* "barelb-controller" / "barelb-speaker": Event source, user agent */
 	const char *node;         /* speaker's node name, for Event source.host */
+	/* This daemon writes Service status (the controller). dir: only the writer removes the status
+	 * file of a Service that is gone (also one deleted while it was down, at start), so a
+	 * re-created Service with the same name never inherits a stale IP. */
+	bool writes_status;
 };
 
 /* spec is "kube" or "dir:PATH". NULL with a logged reason on a bad spec or kube configuration. */
