@@ -330,21 +330,25 @@ static void on_inotify(int fd, unsigned events, void *arg)
 {
 	struct config_holder *h = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool hit = false;
+	bool hit = false, atomic = false;
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			/* The file itself, or the "..data" symlink a ConfigMap volume swaps. */
-			if (ev->len && (strcmp(ev->name, h->base) == 0 || strcmp(ev->name, "..data") == 0))
+			if (ev->len && (strcmp(ev->name, h->base) == 0 || strcmp(ev->name, "..data") == 0)) {
 				hit = true;
+				/* A rename (ConfigMap swap, editors' save-by-rename) is complete at once. */
+				if (ev->mask & IN_MOVED_TO)
+					atomic = true;
+			}
 			p += sizeof *ev + ev->len;
 		}
 	}
-	/* Editors write in several steps: wait a moment for the last one. */
+	/* A file written in place may come in several writes: wait a moment for the last one. */
 	if (hit)
-		loop_timer_arm(h->debounce, 50);
+		loop_timer_arm(h->debounce, atomic ? 0 : 50);
 }
 
 static void on_hup(int signo, void *arg)

@@ -551,7 +551,12 @@ static void do_work(void *arg)
 		strmap_foreach(s->state, collect_state_keys, todo);
 		s->all_dirty = false;
 	}
-	if (strmap_count(todo)) {
+	if (s->cfg && s->cfg->n_l2advs == 0) {
+		/* No L2Advertisement at all (a BGP-only setup): nothing is answered on the LAN, and no
+		 * Service needs a layer-2 decision. Forget the ones we had. */
+		strmap_free(s->state, state_free);
+		s->state = strmap_new();
+	} else if (strmap_count(todo)) {
 		struct pass ps;
 		pass_begin(&ps, s);
 		strmap_foreach(todo, work_one, &ps);
