@@ -274,10 +274,18 @@ static void index_node(const struct kobj *o, void *arg)
 
 static void pass_begin(struct pass *ps, struct speaker *s)
 {
-	const struct store *st = source_store(s->src);
-
 	memset(ps, 0, sizeof *ps);
 	ps->s = s;
+}
+
+/* The indexes are built by the first decision that needs them: a pass in which no Service's pool
+ * has an L2Advertisement (a BGP-only pool) never pays for them. */
+static void pass_index(struct pass *ps)
+{
+	const struct store *st = source_store(ps->s->src);
+
+	if (ps->slices)
+		return;
 	ps->slices = strmap_new();
 	ps->ip_use = strmap_new();
 	store_foreach(st, KOBJ_ENDPOINTSLICE, index_slice, ps);
@@ -328,6 +336,13 @@ static struct svc_state *decide(struct pass *ps, const char *key, const struct k
 	for (size_t i = 0; i < s->cfg->n_l2advs; i++)
 		if (ad_selects_pool(&s->cfg->l2advs[i], pool))
 			ads[n_ads++] = &s->cfg->l2advs[i];
+	if (n_ads == 0) {
+		/* The pool is not announced on the LAN (BGP only, or no advertisement yet). */
+		out->reason = ELECT_NO_ADVERTISEMENT;
+		free(ads);
+		return out;
+	}
+	pass_index(ps);
 	sv = strmap_get(ps->slices, key);
 
 	in.svc_key = key;
