@@ -6,8 +6,9 @@
 #    answering an address on the same node's eth0;
 #  - the highest request rate answered without loss (rawsend floods, replies counted with pcap on
 #    the client), speaker vs kernel, ARP and NDP;
-#  - VmRSS of the speaker owning 10,000 service IPs (one node, 10,000 Services from a /18 pool in
-#    the dir: source) vs the same speaker owning none.
+#  - VmRSS of the speaker owning 10,000 service IPs (10,000 Services from a /18 pool in the dir:
+#    source) vs the same speaker before the Services exist; a second node holding the same objects
+#    without owning any splits the growth into objects and ownership.
 # Release daemons from bin/ (make bin/barelb-speaker bin/barelb-controller bin/barelbctl); the two
 # helpers are compiled here with -O2 (they use nothing from lib/). Needs root. Prints "bench ..."
 # lines and '#' lines with the details. Env: L2B_PROBES (300), L2B_RATES, L2B_SERVICES (10000).
@@ -164,15 +165,22 @@ echo "bench l2_ndp_max_rate: $BEST_S req/s (baseline $BEST_K req/s, ratio $(rati
 kill -0 "$SPID" 2>/dev/null || die "the speaker died during the floods"
 lab_down
 
-# ================= part 2: RSS with NSVC owned IPs, 1 node =================
+# ================= part 2: RSS with NSVC owned IPs =================
+# Two nodes; the Services are ETP Local with their one pod on n1, so n1 owns every IP and n2 holds
+# the same objects without owning any: n2 splits the figure into "objects" and "owning".
 LAB=$WORK/lab2
 mkdir -p "$LAB"
-LAB_POOL4=10.64.0.0/18 LAB_SPEAKER_ARGS="--control $LAB/n1.sock" lab_up 1 >/dev/null || die "lab_up failed"
-# The node's subnet holds the pool (a /17 around the /18), its own address outside the pool.
+LAB_POOL4=10.64.0.0/18 LAB_SPEAKER_ARGS="--control $LAB/n1.sock" lab_up 2 >/dev/null || die "lab_up failed"
+kill -TERM "$(lab_speaker_pid n2)"
+sleep 0.3
+LAB_SPEAKER_ARGS="--control $LAB/n2.sock" lab_speaker_start n2
+# The nodes' subnet holds the pool (a /17 around the /18), their own addresses outside the pool.
 rig_exec n1 ip addr add 10.64.127.254/17 dev eth0
+rig_exec n2 ip addr add 10.64.127.253/17 dev eth0
 lab_pod bulk-1 bulk n1 8080 >/dev/null
 SPID=$(lab_speaker_pid n1)
-owned() { "$LAB_BIN/barelbctl" --control "$LAB/n1.sock" -o json status 2>/dev/null |
+SPID2=$(lab_speaker_pid n2)
+owned() { "$LAB_BIN/barelbctl" --control "$LAB/${1:-n1}.sock" -o json status 2>/dev/null |
 	/usr/bin/python3 -c 'import json,sys
 def f(o):
     if isinstance(o, dict):
@@ -198,7 +206,7 @@ for f in range((n + per - 1) // per):
     for i in range(f * per, min(n, (f + 1) * per)):
         docs.append("apiVersion: v1\nkind: Service\nmetadata:\n  name: bulk-%d\n  namespace: default\n"
                     "spec:\n  type: LoadBalancer\n  clusterIPs: [10.96.%d.%d]\n"
-                    "  externalTrafficPolicy: Cluster\n  selector: {app: bulk}\n"
+                    "  externalTrafficPolicy: Local\n  selector: {app: bulk}\n"
                     "  ports: [{port: 80, targetPort: 8080, protocol: TCP}]\n" % (i, 100 + i // 250, 1 + i % 250))
     tmp = os.path.join(d, ".bulk-%03d.tmp" % f)
     with open(tmp, "w") as fh:
@@ -226,5 +234,6 @@ for ipf in "$LAB"/state/status/default/bulk-1.json "$LAB"/state/status/default/b
 	a=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"]["loadBalancer"]["ingress"][0]["ip"])' "$ipf" 2>/dev/null)
 	[ -n "$a" ] && [ -n "$(lab_arp_macs "$a" 1)" ] && n_ok=$((n_ok + 1))
 done
+echo "# rss: n2 (same objects, owns $(owned n2) IPs): $(rss_detail "$SPID2")"
 echo "# rss: $n_ok of 3 sampled service IPs answer ARP"
 echo "bench l2_speaker_rss_10k: $full KiB (baseline $base KiB, ratio $(ratio "$full" "$base"))"
