@@ -582,6 +582,16 @@ static void apply_pools(struct controller *c, const struct config *cfg)
 	struct alloc_changes ch = { 0 };
 	char msg[256] = "";
 
+	/* barelb's pool extensions (reserved addresses, hold-down) first, so that the re-mapping
+	 * below already sees them. A pool without them goes back to the defaults. */
+	for (size_t i = 0; i < cfg->n_pools; i++) {
+		const struct cfg_pool *p = &cfg->pools[i];
+		struct alloc_pool_options po = { .reserved = p->reserved_ranges,
+						 .n_reserved = p->n_reserved,
+						 .hold_ms = (uint64_t)p->hold_down_s * 1000 };
+		alloc_set_pool_options(c->alloc, p->name,
+				       p->n_reserved || p->hold_down_s ? &po : NULL);
+	}
 	if (alloc_set_pools(c->alloc, cfg->pools, cfg->n_pools, &ch, msg, sizeof msg) < 0) {
 		log_error("msg=\"the allocator refused the new pools\" detail=\"%s\"", msg);
 		return;

@@ -64,10 +64,45 @@ static int get_name_list(struct cfg_ctx *c, const struct ynode *n, const char *f
 
 /* ---------- IPAddressPool ---------- */
 
+/* spec.reserved (barelb): addresses or ranges inside the pool that are never handed out
+ * automatically. Each must lie within one of the pool's entries, so a typo is not silently a
+ * no-op. */
+static void parse_reserved(struct cfg_ctx *c, const struct ynode *list, struct cfg_pool *p)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	if (cfg_get_string_list(c, list, "spec.reserved", &v, &n) < 0 || n == 0)
+		return;
+	p->reserved = v;
+	p->reserved_ranges = arena_array(c->cfg->mem, n, sizeof(*p->reserved_ranges));
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = list->items[i];
+		range_t r;
+		bool inside = false;
+
+		if (range_parse(v[i], &r) < 0) {
+			cfg_error(c, e, "spec.reserved[%zu]: \"%s\" is not an IP address, CIDR or start-end "
+				  "range", i, v[i]);
+			continue;
+		}
+		for (size_t k = 0; k < p->n_addresses && !inside; k++)
+			inside = range_contains(&p->ranges[k], &r.lo) &&
+				 range_contains(&p->ranges[k], &r.hi);
+		if (!inside && p->n_addresses) {
+			cfg_error(c, e, "spec.reserved[%zu]: \"%s\" is not inside the pool's addresses",
+				  i, v[i]);
+			continue;
+		}
+		p->reserved_ranges[p->n_reserved] = r;
+		p->reserved[p->n_reserved++] = v[i];
+	}
+}
+
 static void parse_pool(struct cfg_ctx *c, struct obj *o)
 {
 	static const char *const keys[] = {"addresses", "autoAssign", "avoidBuggyIPs",
-					   "serviceAllocation", NULL};
+					   "serviceAllocation", "reserved", "allocationHoldDown", NULL};
 	static const char *const sa_keys[] = {"priority", "namespaces", "namespaceSelectors",
 					      "serviceSelectors", NULL};
 	struct cfg_pool p;
@@ -94,6 +129,10 @@ static void parse_pool(struct cfg_ctx *c, struct obj *o)
 			cfg_get_bool(c, n, "spec.autoAssign", &p.auto_assign);
 		if ((n = opt(spec, "avoidBuggyIPs")))
 			cfg_get_bool(c, n, "spec.avoidBuggyIPs", &p.avoid_buggy_ips);
+		if ((n = opt(spec, "allocationHoldDown")))
+			cfg_get_duration_s(c, n, "spec.allocationHoldDown", &p.hold_down_s);
+		if ((n = opt(spec, "reserved")))
+			parse_reserved(c, n, &p);
 		const struct ynode *sa = opt(spec, "serviceAllocation");
 		if (sa && cfg_want_map(c, sa, "spec.serviceAllocation") == 0) {
 			p.has_service_allocation = true;

@@ -367,11 +367,17 @@ static void print_community(FILE *f, bool *first, const struct config *c, const 
 
 static void print_pool(FILE *f, bool *first, const struct cfg_pool *p)
 {
-	doc_begin(f, first, "metallb.io/v1beta1", "IPAddressPool", p->name, p->labels, p->n_labels);
+	/* barelb's extensions are not MetalLB's: a pool that uses them prints as barelb.io/v1, so
+	 * that MetalLB's tools never see fields they do not know under their own group. */
+	doc_begin(f, first, p->n_reserved || p->hold_down_s ? "barelb.io/v1" : "metallb.io/v1beta1",
+		  "IPAddressPool", p->name, p->labels, p->n_labels);
 	spec_begin(f, false);
 	key_strlist(f, 2, NULL, "addresses", p->addresses, p->n_addresses);
+	if (p->hold_down_s)
+		key_dur(f, 2, NULL, "allocationHoldDown", p->hold_down_s);
 	key_bool(f, 2, NULL, "autoAssign", p->auto_assign);
 	key_bool(f, 2, NULL, "avoidBuggyIPs", p->avoid_buggy_ips);
+	key_strlist(f, 2, NULL, "reserved", p->reserved, p->n_reserved);
 	if (p->has_service_allocation) {
 		fputs("  serviceAllocation:\n", f);
 		key_selectors(f, 4, NULL, "namespaceSelectors", p->namespace_selectors,

@@ -73,6 +73,13 @@ struct cfg_pool {                /* IPAddressPool */
 	size_t n_namespace_selectors;
 	struct cfg_selector *service_selectors;
 	size_t n_service_selectors;
+	/* barelb extensions (not in MetalLB's CRD): */
+	char **reserved;             /* spec.reserved, as written: never handed out automatically,
+	                              * only when a Service asks for one of them explicitly */
+	range_t *reserved_ranges;
+	size_t n_reserved;
+	uint32_t hold_down_s;        /* spec.allocationHoldDown: a released IP goes to no other
+	                              * Service for this long (0: off) */
 	int line, col;               /* where the object starts, for later messages */
 	struct cfg_pos *address_pos; /* one per addresses entry, or NULL */
 };

@@ -73,6 +73,53 @@ check "a daemon refuses to start on a bad config (exit 1)" test $? -eq 1
 "$BIN/barelb-controller" --check-config "$tmp/missing.yaml" >"$tmp/miss.out" 2>&1
 check "a missing file exits 1 with its name" test $? -eq 1 -a -s "$tmp/miss.out"
 
+# barelb's pool extensions: reserved addresses and a hold-down, end to end through a controller.
+mkdir -p "$tmp/res/state"
+cat >"$tmp/res/config.yaml" <<'YAML'
+apiVersion: barelb.io/v1
+kind: IPAddressPool
+metadata: {name: lan}
+spec:
+  addresses: [192.0.2.200-192.0.2.203]
+  reserved: [192.0.2.200]
+  allocationHoldDown: 60s
+YAML
+"$BIN/barelbctl" print-config "$tmp/res/config.yaml" >"$tmp/res/print" 2>&1
+check "print-config keeps reserved and allocationHoldDown under barelb.io/v1" \
+	grep -qE '^apiVersion: barelb.io/v1' "$tmp/res/print"
+check "print-config prints the hold-down as a duration" grep -q 'allocationHoldDown: "1m0s"' "$tmp/res/print"
+svc() { # name [loadBalancerIP]
+	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: default}\nspec:\n  type: LoadBalancer\n  clusterIPs: [10.96.0.9]\n  ports: [{port: 80}]\n%s' \
+		"$1" "${2:+  loadBalancerIP: $2
+}" >"$tmp/res/state/$1.yaml"
+}
+status_ip() { sed -n 's/.*"ingress":\[{"ip":"\([^"]*\)".*/\1/p' "$tmp/res/state/status/default/$1.json" 2>/dev/null; }
+wait_ip() { for _ in $(seq 100); do [ -n "$(status_ip "$1")" ] && return 0; sleep 0.05; done; return 1; }
+svc a
+"$BIN/barelb-controller" --config "$tmp/res/config.yaml" --source "dir:$tmp/res/state" \
+	--metrics off --control off >"$tmp/res/ctl.log" 2>&1 &
+cpid=$!
+pids="$pids $cpid"
+wait_ip a
+check "a reserved address is not handed out automatically (a got $(status_ip a))" test "$(status_ip a)" = 192.0.2.201
+svc r 192.0.2.200
+wait_ip r
+check "a reserved address is given when asked for explicitly" test "$(status_ip r)" = 192.0.2.200
+rm "$tmp/res/state/a.yaml"
+sleep 0.3
+svc b
+wait_ip b
+check "a released address is held for its Service: b does not get a's 192.0.2.201 (got $(status_ip b))" \
+	test "$(status_ip b)" = 192.0.2.202
+svc a
+wait_ip a
+check "the released Service gets its address back within the hold-down" test "$(status_ip a)" = 192.0.2.201
+kill -TERM $cpid; wait $cpid
+sed -i 's/reserved: \[192.0.2.200\]/reserved: [10.0.0.1]/' "$tmp/res/config.yaml"
+"$BIN/barelbctl" check-config "$tmp/res/config.yaml" >"$tmp/res/bad" 2>&1
+check "a reserved address outside the pool is an error at its position" \
+	grep -q 'config.yaml:6:14: IPAddressPool "lan": spec.reserved\[0\]: "10.0.0.1" is not inside' "$tmp/res/bad"
+
 # A running daemon: SIGHUP and file changes reload; a broken file keeps the old config.
 mkdir -p "$tmp/etc"
 cp "$DATA/crd/simple_pool_adv_l2.yaml" "$tmp/etc/config.yaml"
