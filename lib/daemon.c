@@ -199,6 +199,7 @@ int daemon_parse_args(int argc, char **argv, struct daemon_opts *o)
 		return 2;
 	}
 	log_set_level(o->level);
+	log_set_component(o->speaker ? "speaker" : "controller");
 	return -1;
 bad:
 	fprintf(stderr, "%s: unknown or incomplete option \"%s\"\n", o->prog,

@@ -13,12 +13,14 @@
  * command line, like every daemon's -d/-v flags. */
 static enum log_level cur_level = LOG_INFO;
 static FILE *cur_stream;
+static const char *cur_component;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 void log_set_level(enum log_level lvl) { cur_level = lvl; }
 enum log_level log_get_level(void) { return cur_level; }
 void log_set_stream(FILE *f) { cur_stream = f; }
+void log_set_component(const char *name) { cur_component = name; }
 
 const char *log_level_name(enum log_level lvl)
 {
@@ -59,8 +61,9 @@ static void vlog(enum log_level lvl, const char *prefix, const char *fmt, va_lis
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	fprintf(f, "%s.%03ldZ level=%s %s%s\n", ts, now.tv_nsec / 1000000, level_names[lvl],
-		prefix ? prefix : "", line);
+	fprintf(f, "%s.%03ldZ level=%s %s%s%s%s%s\n", ts, now.tv_nsec / 1000000, level_names[lvl],
+		cur_component ? "component=" : "", cur_component ? cur_component : "",
+		cur_component ? " " : "", prefix ? prefix : "", line);
 	fflush(f);
 }
 

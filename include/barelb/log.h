@@ -16,6 +16,8 @@ int log_parse_level(const char *s, enum log_level *out); /* "debug"|"info"|"warn
 const char *log_level_name(enum log_level lvl);
 /* Tests and tools can point the log at another stream (default stderr). */
 void log_set_stream(FILE *f);
+/* "controller" or "speaker": printed as component=NAME on every line once set. */
+void log_set_component(const char *name);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -124,6 +124,21 @@ static void test_ratelimit(void **state)
 	free(c.buf);
 }
 
+static void test_component(void **state)
+{
+	struct capture c;
+
+	cap_open(&c);
+	log_set_component("speaker");
+	log_warn("svc=%s msg=\"x\"", "ns/a");
+	log_set_component(NULL);
+	log_warn("plain");
+	cap_close(&c);
+	assert_non_null(strstr(c.buf, "level=warn component=speaker svc=ns/a msg=\"x\"\n"));
+	assert_non_null(strstr(c.buf, "level=warn plain\n"));
+	free(c.buf);
+}
+
 static void test_mono(void **state)
 {
 	uint64_t a = mono_ns(), b = mono_ns();
@@ -138,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_one_line_per_event),
 		cmocka_unit_test(test_errno_preserved),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_component),
 		cmocka_unit_test(test_mono),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
