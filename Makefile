@@ -118,7 +118,7 @@ build/fuzz/bin/fuzz_%: build/fuzz/test/fuzz/fuzz_%.o $(call obj,fuzz,$(CORE_SRC)
 deps:
 	$(Q)tools/deps.sh
 
-check-build: $(BINS) $(ASANBINS) $(UNITS) $(HELPERS)
+check-build: $(BINS) $(ASANBINS) $(UNITS) $(HELPERS) $(FUZZERS)
 
 # deps first, then the build (a separate make, so pkg-config sees the installed packages).
 test: deps
