@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "barelb/store.h"
 #include "model_internal.h"
 
 static const struct {
@@ -51,12 +52,34 @@ int kmodel_kind_exact(const char *kind)
 	return -1;
 }
 
+#define BUMP_ALIGN 8u
+/* where copy_obj puts the reference count: the first aligned offset after the struct */
+#define KOBJ_REFS_OFF ((sizeof(struct kobj) + BUMP_ALIGN - 1) & ~(size_t)(BUMP_ALIGN - 1))
+
+/* Objects made by kobj_clone are one block that starts with the struct itself, followed by a
+ * reference count (see kobj_share): the object is freed when its last holder lets go. */
+static unsigned *kobj_refs(const struct kobj *o)
+{
+	return (unsigned *)((unsigned char *)o->mem + KOBJ_REFS_OFF);
+}
+
 void kobj_free(struct kobj *o)
 {
 	if (!o)
 		return;
-	/* Objects made by kobj_clone are one block that starts with the struct itself. */
+	if (o->mem == (void *)o && --*kobj_refs(o))
+		return;
 	free(o->mem);
+}
+
+struct kobj *kobj_share(const struct kobj *o)
+{
+	if (!o)
+		return NULL;
+	if (o->mem != (const void *)o)
+		return kobj_clone(o);
+	(*kobj_refs(o))++;
+	return (struct kobj *)o;
 }
 
 const char *kobj_key(const struct kobj *o, char *buf, size_t n)
@@ -226,7 +249,6 @@ struct bump {
 	size_t used;
 };
 
-#define BUMP_ALIGN 8u
 
 static void *bump(struct bump *b, size_t n)
 {
@@ -344,9 +366,11 @@ static void copy_pod(struct bump *b, struct kobj *d, const struct pod *s)
 static struct kobj *copy_obj(struct bump *b, const struct kobj *s)
 {
 	struct kobj *d = bump(b, sizeof *d);
+	unsigned *refs = bump(b, sizeof *refs);
 	if (d) {
 		*d = *s;
 		d->mem = d;
+		*refs = 1;
 	}
 	CP(d->meta.name, bstr(b, s->meta.name));
 	CP(d->meta.namespace, bstr(b, s->meta.namespace));

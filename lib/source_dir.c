@@ -106,7 +106,10 @@ struct dirsrc {
 	size_t n_files, cap_files;
 	struct strmap *index; /* key_str() → struct holders */
 	struct status_ent *status[STATUS_BUCKETS];
-	struct store *view;    /* what is delivered, every kind (Pods too, for the slices) */
+	/* What is delivered: the kinds the source caches are in its store (d->s->store), the
+	 * others here (Pods, for the slices, when the daemon does not ask for them). Objects are
+	 * shared by reference with the files and d->derived (kobj_share), not copied. */
+	struct store *view;
 	struct store *derived; /* EndpointSlices made from Pods */
 	/* work collected by inotify, done after SETTLE_MS */
 	struct strlist dirty_files, dirty_status, dirty_ns;
@@ -540,7 +543,7 @@ static void keep_cb(const struct kobj *o, void *arg)
 {
 	struct store *into = arg;
 	if (!store_get(into, o->kind, o->meta.namespace, o->meta.name))
-		store_put(into, kobj_clone(o));
+		store_put(into, kobj_share(o));
 }
 
 /* Re-read one manifest file (rel to PATH) and note the keys it touched. */
@@ -690,6 +693,23 @@ out:
 
 /* ---- the effective view ---- */
 
+static bool view_in_source(const struct dirsrc *d, enum kobj_kind k)
+{
+	return (unsigned)k < KOBJ_KIND_COUNT && (d->s->kinds & (1u << k));
+}
+
+/* The store that holds the delivered objects of kind k. */
+static struct store *view_store(struct dirsrc *d, enum kobj_kind k)
+{
+	return view_in_source(d, k) ? d->s->store : d->view;
+}
+
+static const struct kobj *view_get(struct dirsrc *d, enum kobj_kind k, const char *ns,
+				   const char *name)
+{
+	return store_get(view_store(d, k), k, ns, name);
+}
+
 /* The status file of a Service that is gone: removed by the status writer only (the controller),
  * so a Service re-created later with the same name starts without the old IP. The inotify event
  * of the unlink then drops the status entry. */
@@ -715,7 +735,7 @@ static void prune_cb(const char *key, struct dirsrc *d)
 	if (!slash)
 		return;
 	ns = strndup(key, (size_t)(slash - key));
-	if (ns && !store_get(d->view, KOBJ_SERVICE, ns, slash + 1))
+	if (ns && !view_get(d, KOBJ_SERVICE, ns, slash + 1))
 		unlink_status(d, ns, slash + 1);
 	free(ns);
 }
@@ -755,16 +775,20 @@ static void recompute(struct dirsrc *d, enum kobj_kind k, const char *ns, const 
 					ns ? ns : "", name, err);
 	}
 	if (eff && !now)
-		now = kobj_clone(eff);
-	const struct kobj *was = store_get(d->view, k, ns, name);
+		now = kobj_share(eff);
+	const struct kobj *was = view_get(d, k, ns, name);
 	if (!now && !was)
 		return;
 	if (now) {
-		kobj_free(store_put(d->view, kobj_clone(now)));
-		source_apply(d->s, now);
+		if (view_in_source(d, k))
+			source_apply(d->s, now);
+		else
+			kobj_free(store_put(d->view, now));
 	} else {
-		kobj_free(store_take(d->view, k, ns, name));
-		source_remove(d->s, k, ns, name);
+		if (view_in_source(d, k))
+			source_remove(d->s, k, ns, name);
+		else
+			kobj_free(store_take(d->view, k, ns, name));
 		if (k == KOBJ_SERVICE)
 			unlink_status(d, ns, name);
 	}
@@ -865,8 +889,8 @@ static void recompute_slices(struct dirsrc *d, const char *ns)
 {
 	struct objvec svcs = { .ns = ns }, pods = { .ns = ns }, old = { .ns = ns };
 	struct strlist wanted = { 0 };
-	store_foreach(d->view, KOBJ_SERVICE, objvec_cb, &svcs);
-	store_foreach(d->view, KOBJ_POD, objvec_cb, &pods);
+	store_foreach(view_store(d, KOBJ_SERVICE), KOBJ_SERVICE, objvec_cb, &svcs);
+	store_foreach(view_store(d, KOBJ_POD), KOBJ_POD, objvec_cb, &pods);
 	if (pods.n > 1)
 		qsort(pods.v, pods.n, sizeof *pods.v, by_name);
 	for (size_t i = 0; i < svcs.n; i++) {
@@ -1474,8 +1498,8 @@ static int dir_start(void *impl)
 	flush(d);
 	prune_orphan_status(d);
 	log_info("dir source: %s: %zu files, %zu services, %zu endpointslices", d->path,
-		 d->n_files, store_count(d->view, KOBJ_SERVICE),
-		 store_count(d->view, KOBJ_ENDPOINTSLICE));
+		 d->n_files, store_count(view_store(d, KOBJ_SERVICE), KOBJ_SERVICE),
+		 store_count(view_store(d, KOBJ_ENDPOINTSLICE), KOBJ_ENDPOINTSLICE));
 	source_mark_synced(d->s);
 	return 0;
 }

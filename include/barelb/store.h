@@ -9,6 +9,11 @@
 
 struct store;
 
+/* One object held by several stores (or holders) at once: returns o with one more reference;
+ * each kobj_free drops one, the last frees it. The object must not be modified while shared.
+ * An object not made by kobj_clone/the decoders is copied instead. (Lives in model.c.) */
+struct kobj *kobj_share(const struct kobj *o);
+
 struct store *store_new(void);
 void store_free(struct store *s); /* frees every object; NULL-safe */
 

@@ -160,12 +160,46 @@ static void test_churn(void **state)
 	store_free(s);
 }
 
+/* One object in two stores (kobj_share): each holder frees its reference, the last one the
+ * block (ASan would report a double free or a leak). */
+static void test_share(void **state)
+{
+	(void)state;
+	struct store *a = store_new(), *b = store_new();
+	struct kobj *o = mk(KOBJ_SERVICE, "ns", "x", "1");
+	assert_null(store_put(a, o));
+	struct kobj *o2 = kobj_share(o);
+	assert_ptr_equal(o2, o);
+	assert_null(store_put(b, o2));
+	kobj_free(store_take(a, KOBJ_SERVICE, "ns", "x"));
+	const struct kobj *g = store_get(b, KOBJ_SERVICE, "ns", "x");
+	assert_non_null(g);
+	assert_string_equal(g->meta.resource_version, "1");
+	/* a shared object replaced in one store stays alive in the other */
+	struct kobj *o3 = kobj_share(g);
+	kobj_free(store_put(b, mk(KOBJ_SERVICE, "ns", "x", "2")));
+	assert_string_equal(o3->meta.name, "x");
+	kobj_free(o3);
+	/* an object that is not one block (on the stack) is copied, not shared */
+	struct kobj st;
+	memset(&st, 0, sizeof st);
+	st.kind = KOBJ_NODE;
+	st.meta.name = (char *)"n";
+	struct kobj *c = kobj_share(&st);
+	assert_ptr_not_equal(c, &st);
+	assert_string_equal(c->meta.name, "n");
+	kobj_free(c);
+	store_free(a);
+	store_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_churn),
+		cmocka_unit_test(test_share),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
