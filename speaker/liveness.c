@@ -37,6 +37,7 @@ struct liveness {
 	bool renew_in_flight;
 	uint64_t renew_errors;
 	unsigned failing;     /* consecutive failed renewals */
+	uint64_t self_seen_ms; /* local time our own renewal last came back through the source */
 	bool frozen_logged;
 };
 
@@ -52,9 +53,19 @@ static void arm_expiry(struct liveness *lv);
 static void expire_cb(const char *node, void *val, void *arg)
 {
 	struct peer *p = val;
-	struct { uint64_t now; char **dead; size_t n; } *x = arg;
+	struct { uint64_t now; char **dead; size_t n; uint64_t self_seen, fresh_ms; const char *self;
+		 bool pending; } *x = arg;
 
-	if (p->seen_ms + p->dur_ms <= x->now) {
+	if (p->seen_ms + p->dur_ms > x->now)
+		return;
+	/* Past its deadline, but dead only while our own renewals keep coming back through the same
+	 * view: otherwise the view is stale (watch down or behind, API away), not the peer. Never
+	 * ourselves. */
+	if (strcmp(node, x->self) == 0 || !x->self_seen || x->now - x->self_seen > x->fresh_ms) {
+		x->pending = true;
+		return;
+	}
+	{
 		x->dead = realloc(x->dead, (x->n + 1) * sizeof *x->dead);
 		if (!x->dead || !(x->dead[x->n] = strdup(node)))
 			abort();
@@ -65,7 +76,9 @@ static void expire_cb(const char *node, void *val, void *arg)
 static void on_expire(void *arg)
 {
 	struct liveness *lv = arg;
-	struct { uint64_t now; char **dead; size_t n; } x = { loop_now_ms(lv->l), NULL, 0 };
+	struct { uint64_t now; char **dead; size_t n; uint64_t self_seen, fresh_ms; const char *self;
+		 bool pending; } x = { loop_now_ms(lv->l), NULL, 0, lv->self_seen_ms,
+				       (uint64_t)lv->o.renew_ms * 3 / 2, lv->node, false };
 
 	/* When our own renewals fail, the API (or our path to it) is down, and the silence of the
 	 * other Leases says nothing about the other speakers: declare nobody dead until we can renew
@@ -89,6 +102,8 @@ static void on_expire(void *arg)
 	}
 	free(x.dead);
 	arm_expiry(lv);
+	if (x.pending) /* look again when our own renewal may have come back */
+		loop_timer_arm(lv->expire, lv->o.renew_ms / 4 ? lv->o.renew_ms / 4 : 1);
 }
 
 static void min_cb(const char *node, void *val, void *arg)
@@ -213,6 +228,15 @@ static void set_dead(struct liveness *lv, const char *node, const char *why)
 	arm_expiry(lv);
 }
 
+static void restart_clock(const char *node, void *val, void *arg)
+{
+	struct peer *p = val;
+	uint64_t t = *(uint64_t *)arg;
+	(void)node;
+	if (p->seen_ms < t)
+		p->seen_ms = t;
+}
+
 void liveness_on_lease(struct liveness *lv, enum source_event ev, const struct kobj *old,
 		       const struct kobj *now)
 {
@@ -231,6 +255,16 @@ void liveness_on_lease(struct liveness *lv, enum source_event ev, const struct k
 	if (!le->holder || strcmp(le->holder, node) != 0) {
 		set_dead(lv, node, "lease-released");
 		return;
+	}
+	if (strcmp(node, lv->node) == 0) {
+		struct peer *me = strmap_get(lv->alive, node);
+		if (!me || me->renew_us != le->renew_us) {
+			/* Our own renewal came back. After a stall (watch down or API away), restart every
+			 * peer's clock: their first renewals after the outage may not be here yet. */
+			if (lv->self_seen_ms && t - lv->self_seen_ms > lv->o.renew_ms * 3 / 2)
+				strmap_foreach(lv->alive, restart_clock, &t);
+			lv->self_seen_ms = t;
+		}
 	}
 	p = strmap_get(lv->alive, node);
 	if (p) {

@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config libnl-3-dev libnl-route-3-dev libpcap-dev libyaml-dev libcjson-dev
 libcurl4-openssl-dev libevent-dev libcmocka-dev iproute2 bird2 arping ndisc6 tcpdump nftables curl
-python3 clang libclang-rt-14-dev openssl iputils-ping procps"
+python3 clang libclang-rt-14-dev openssl iputils-ping procps keepalived strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
