@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <time.h>
 #include <sys/socket.h>
 
@@ -40,6 +43,8 @@
 #include "liveness.h"
 
 #define ANN_POOL_OUT "barelb.io/ip-allocated-from-pool"
+/* a pass over at least this many Services returns the heap it freed to the system */
+#define TRIM_AFTER_SERVICES 4096
 
 /* What this node does for one Service. */
 struct svc_state {
@@ -558,6 +563,7 @@ static void do_work(void *arg)
 {
 	struct speaker *s = arg;
 	struct strmap *todo = s->dirty;
+	bool big;
 
 	s->dirty = strmap_new();
 	if (s->all_dirty) {
@@ -577,11 +583,20 @@ static void do_work(void *arg)
 		strmap_foreach(todo, work_one, &ps);
 		pass_end(&ps);
 	}
+	big = strmap_count(todo) >= TRIM_AFTER_SERVICES;
 	strmap_free(todo, NULL);
 	apply(s);
 	if (s->cfg && (s->cfg->n_peers || bgp_announcer_session_count(s->bgp)))
 		bgp_announcer_update(s->bgp, s->cfg, source_store(s->src), bgp_is_ours, s,
 				     self_eligible(s), s->o->terminating_drop);
+#ifdef __GLIBC__
+	/* a pass over every Service (start, config reload) frees large temporary indexes and
+	 * plans; glibc would keep that heap for good */
+	if (big)
+		malloc_trim(0);
+#else
+	(void)big;
+#endif
 }
 
 /* ---- inputs ---- */
