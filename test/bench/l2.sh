@@ -14,7 +14,7 @@
 # lines and '#' lines with the details. Env: L2B_PROBES (300), L2B_RATES, L2B_SERVICES (10000).
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-export BARELB_TOP=$TOP LAB_BIN=${LAB_BIN:-$TOP/bin} RIG=blbbn$$
+export BARELB_TOP=$TOP LAB_BIN=${LAB_BIN:-$TOP/bin} RIG=l2b$$
 . "$TOP/test/rig/lab.sh"
 PROBES=${L2B_PROBES:-300}
 RATES=${L2B_RATES:-"10000 20000 40000 60000 80000 100000 150000 200000"}
@@ -23,7 +23,7 @@ CLIENT4=192.0.2.100
 CLIENT6=2001:db8:77::100
 K4=192.0.2.150
 K6=2001:db8:77::150
-WORK=$(mktemp -d /tmp/barelb-l2bench.XXXXXX)
+WORK=$(mktemp -d /tmp/l2bench.XXXXXX)
 cleanup() { lab_down; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -171,6 +171,8 @@ lab_down
 LAB=$WORK/lab2
 mkdir -p "$LAB"
 LAB_POOL4=10.64.0.0/18 LAB_SPEAKER_ARGS="--control $LAB/n1.sock" lab_up 2 >/dev/null || die "lab_up failed"
+[ -s "$LAB/n2.pid" ] && ip netns list | grep -q "^$RIG-n1 " ||
+	die "the second lab vanished right after lab_up (namespaces $(ip netns list | grep -c "^$RIG-"), $LAB $(ls "$LAB" 2>&1 | head -1))"
 kill -TERM "$(lab_speaker_pid n2)"
 sleep 0.3
 LAB_SPEAKER_ARGS="--control $LAB/n2.sock" lab_speaker_start n2
