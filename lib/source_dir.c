@@ -15,7 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +41,7 @@
 #define EVENT_WRITES_PER_SEC 10.0
 #define EVENT_TABLE_MAX 512
 #define STATUS_BUCKETS 1024
+#define TRIM_AFTER_BYTES (1u << 20) /* manifests read in one flush before freed heap is returned */
 
 enum wkind { W_MAIN, W_LEASES, W_STATUS, W_STATUS_NS };
 
@@ -46,16 +51,19 @@ struct watch {
 	char *ns; /* W_STATUS_NS */
 };
 
-/* A manifest file and the objects it held at its last successful read. */
+/* A manifest file and the objects it held at its last successful read (each key once, in kind
+ * order). */
 struct mfile {
 	char *rel; /* "web.yaml" or "leases/speaker-a.json" */
-	struct store *objs;
+	struct kobj **objs;
+	size_t n_objs;
 };
 
-/* The files that hold one key (in no order): one, unless the user repeats an object. */
-struct holders {
-	struct mfile **v;
-	size_t n, cap;
+/* An entry of the index: one object of one file. */
+struct ient {
+	uint64_t hash;        /* of the object's key */
+	const struct kobj *o; /* NULL: empty slot */
+	struct mfile *f;
 };
 
 struct status_ent {
@@ -102,9 +110,11 @@ struct dirsrc {
 	struct loop_fd *lfd;
 	struct watch *watches;
 	size_t n_watches, cap_watches;
-	struct mfile **files; /* sorted by rel; each one allocated, so holders can point to it */
+	struct mfile **files; /* sorted by rel; each one allocated, so the index can point to it */
 	size_t n_files, cap_files;
-	struct strmap *index; /* key_str() → struct holders */
+	/* which files hold a key: one entry per (key, file), open addressing (see index_add) */
+	struct ient *idx;
+	size_t idx_cap, idx_count;
 	struct status_ent *status[STATUS_BUCKETS];
 	/* What is delivered: the kinds the source caches are in its store (d->s->store), the
 	 * others here (Pods, for the slices, when the daemon does not ask for them). Objects are
@@ -116,6 +126,7 @@ struct dirsrc {
 	struct okey *affected;
 	size_t n_affected, cap_affected;
 	bool rescan;
+	size_t read_bytes; /* manifest bytes read since the last trim */
 	struct loop_timer *settle;
 	/* write completions are delivered from the loop, never inside the call */
 	struct pending *pend_head, *pend_tail;
@@ -411,109 +422,167 @@ static void affect(struct dirsrc *d, enum kobj_kind k, const char *ns, const cha
 	o->name = xstrdup(name ? name : "");
 }
 
-static void affect_cb(const struct kobj *o, void *arg)
+static void affect_all(struct dirsrc *d, const struct mfile *f)
 {
-	struct dirsrc *d = arg;
-	affect(d, o->kind, o->meta.namespace, o->meta.name);
-}
-
-static void affect_all(struct dirsrc *d, const struct store *st)
-{
-	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
-		store_foreach(st, (enum kobj_kind)k, affect_cb, d);
+	for (size_t i = 0; i < f->n_objs; i++)
+		affect(d, f->objs[i]->kind, f->objs[i]->meta.namespace, f->objs[i]->meta.name);
 }
 
 /* ---- the index: which files hold a key ---- */
 
-/* "K\x1fns\x1fname" into buf (NUL-terminated), or a malloc'd string when buf is too small
- * (*heap set): the caller frees it. */
-static char *key_str(char *buf, size_t n, enum kobj_kind k, const char *ns, const char *name,
-		     bool *heap)
+/* One table entry per (key, file) pair, in linear probing with backward-shift deletion: every
+ * entry of a key stays in the cluster of the key's home slot, so a lookup that walks the
+ * cluster to the first empty slot sees every file that holds the key. Keys are read from the
+ * objects themselves: nothing is copied. */
+
+static const char *ns_or_null(const char *ns)
 {
-	const char *nsv = ns ? ns : "";
-	const char *nv = name ? name : "";
-	int w = snprintf(buf, n, "%d\x1f%s\x1f%s", (int)k, nsv, nv);
-	*heap = w < 0 || (size_t)w >= n;
-	return *heap ? xasprintf("%d\x1f%s\x1f%s", (int)k, nsv, nv) : buf;
+	return ns && *ns ? ns : NULL;
 }
 
-struct index_op {
-	struct dirsrc *d;
-	struct mfile *f;
-};
-
-static void index_add_cb(const struct kobj *o, void *arg)
+static uint64_t okey_hash(enum kobj_kind k, const char *ns, const char *name)
 {
-	struct index_op *op = arg;
-	char buf[512];
-	bool heap;
-	char *key = key_str(buf, sizeof buf, o->kind, o->meta.namespace, o->meta.name, &heap);
-	struct holders *h = strmap_get(op->d->index, key);
-	if (!h) {
-		h = xrealloc(NULL, sizeof *h);
-		memset(h, 0, sizeof *h);
-		strmap_put(op->d->index, key, h);
+	uint64_t h = (14695981039346656037ull ^ (uint64_t)k) * 1099511628211ull;
+	ns = ns_or_null(ns);
+	if (ns) {
+		for (const unsigned char *p = (const unsigned char *)ns; *p; p++)
+			h = (h ^ *p) * 1099511628211ull;
+		h = (h ^ '/') * 1099511628211ull;
 	}
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 2;
-		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool okey_eq(const struct kobj *o, enum kobj_kind k, const char *ns, const char *name)
+{
+	const char *ons = ns_or_null(o->meta.namespace);
+	ns = ns_or_null(ns);
+	if (o->kind != k || !ons != !ns || (ns && strcmp(ons, ns) != 0))
+		return false;
+	return strcmp(o->meta.name ? o->meta.name : "", name ? name : "") == 0;
+}
+
+static void index_grow(struct dirsrc *d)
+{
+	size_t ncap = d->idx_cap ? d->idx_cap * 2 : 64, mask = ncap - 1;
+	struct ient *nv = xrealloc(NULL, ncap * sizeof *nv);
+	memset(nv, 0, ncap * sizeof *nv);
+	for (size_t i = 0; i < d->idx_cap; i++) {
+		if (!d->idx[i].o)
+			continue;
+		size_t j = d->idx[i].hash & mask;
+		while (nv[j].o)
+			j = (j + 1) & mask;
+		nv[j] = d->idx[i];
 	}
-	h->v[h->n++] = op->f;
-	if (heap)
-		free(key);
+	free(d->idx);
+	d->idx = nv;
+	d->idx_cap = ncap;
 }
 
-static void holders_free(void *p)
+static void index_add(struct dirsrc *d, struct mfile *f, const struct kobj *o)
 {
-	struct holders *h = p;
-	if (h)
-		free(h->v);
-	free(h);
+	/* load at most 7/8: the entries are small, and a key is rarely in more than one file */
+	if ((d->idx_count + 1) * 8 > d->idx_cap * 7)
+		index_grow(d);
+	uint64_t h = okey_hash(o->kind, o->meta.namespace, o->meta.name);
+	size_t mask = d->idx_cap - 1, i = h & mask;
+	while (d->idx[i].o)
+		i = (i + 1) & mask;
+	d->idx[i] = (struct ient){ h, o, f };
+	d->idx_count++;
 }
 
-static void index_del_cb(const struct kobj *o, void *arg)
+static void index_del(struct dirsrc *d, struct mfile *f, const struct kobj *o)
 {
-	struct index_op *op = arg;
-	char buf[512];
-	bool heap;
-	char *key = key_str(buf, sizeof buf, o->kind, o->meta.namespace, o->meta.name, &heap);
-	struct holders *h = strmap_get(op->d->index, key);
-	for (size_t i = 0; h && i < h->n; i++)
-		if (h->v[i] == op->f) {
-			h->v[i] = h->v[--h->n];
-			break;
+	if (!d->idx_count)
+		return;
+	uint64_t h = okey_hash(o->kind, o->meta.namespace, o->meta.name);
+	size_t mask = d->idx_cap - 1, i = h & mask;
+	while (d->idx[i].o && !(d->idx[i].o == o && d->idx[i].f == f))
+		i = (i + 1) & mask;
+	if (!d->idx[i].o)
+		return;
+	size_t hole = i;
+	for (size_t j = (i + 1) & mask; d->idx[j].o; j = (j + 1) & mask) {
+		size_t home = d->idx[j].hash & mask;
+		/* is home cyclically outside (hole, j]? then the entry may move to the hole */
+		bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+		if (movable) {
+			d->idx[hole] = d->idx[j];
+			hole = j;
 		}
-	if (h && !h->n)
-		holders_free(strmap_del(op->d->index, key));
-	if (heap)
-		free(key);
+	}
+	d->idx[hole] = (struct ient){ 0, NULL, NULL };
+	d->idx_count--;
 }
 
-/* Every object of f->objs enters (add) or leaves (!add) the index. */
+/* Every object of f enters (add) or leaves (!add) the index. */
 static void index_file(struct dirsrc *d, struct mfile *f, bool add)
 {
-	struct index_op op = { d, f };
-	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
-		store_foreach(f->objs, (enum kobj_kind)k, add ? index_add_cb : index_del_cb, &op);
+	for (size_t i = 0; i < f->n_objs; i++) {
+		if (add)
+			index_add(d, f, f->objs[i]);
+		else
+			index_del(d, f, f->objs[i]);
+	}
 }
 
 /* The object of the first file (in name order) that holds the key, or NULL. */
 static const struct kobj *index_first(struct dirsrc *d, enum kobj_kind k, const char *ns,
 				      const char *name)
 {
-	char buf[512];
-	bool heap;
-	char *key = key_str(buf, sizeof buf, k, ns, name, &heap);
-	const struct holders *h = strmap_get(d->index, key);
-	if (heap)
-		free(key);
-	if (!h)
+	if (!d->idx_count)
 		return NULL;
-	const struct mfile *first = NULL;
-	for (size_t i = 0; i < h->n; i++)
-		if (!first || strcmp(h->v[i]->rel, first->rel) < 0)
-			first = h->v[i];
-	return first ? store_get(first->objs, k, ns, name) : NULL;
+	uint64_t h = okey_hash(k, ns, name);
+	size_t mask = d->idx_cap - 1;
+	const struct ient *first = NULL;
+	for (size_t i = h & mask; d->idx[i].o; i = (i + 1) & mask) {
+		const struct ient *e = &d->idx[i];
+		if (e->hash == h && okey_eq(e->o, k, ns, name) &&
+		    (!first || strcmp(e->f->rel, first->f->rel) < 0))
+			first = e;
+	}
+	return first ? first->o : NULL;
+}
+
+static void mfile_free_objs(struct mfile *f)
+{
+	for (size_t i = 0; i < f->n_objs; i++)
+		kobj_free(f->objs[i]);
+	free(f->objs);
+	f->objs = NULL;
+	f->n_objs = 0;
+}
+
+struct flat {
+	struct kobj **v;
+	size_t n;
+};
+
+static void flat_cb(const struct kobj *o, void *arg)
+{
+	struct flat *fl = arg;
+	fl->v[fl->n++] = kobj_share(o);
+}
+
+/* The objects of a store as an array (kind order), the store freed: an array costs a pointer
+ * per object, a table about three. */
+static void flatten(struct store *st, struct mfile *into)
+{
+	size_t n = 0;
+	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
+		n += store_count(st, (enum kobj_kind)k);
+	struct flat fl = { xrealloc(NULL, (n ? n : 1) * sizeof *fl.v), 0 };
+	for (int k = 0; k < KOBJ_KIND_COUNT; k++)
+		store_foreach(st, (enum kobj_kind)k, flat_cb, &fl);
+	store_free(st);
+	into->objs = fl.v;
+	into->n_objs = fl.n;
 }
 
 struct fread_ctx {
@@ -563,9 +632,9 @@ static void process_file(struct dirsrc *d, const char *rel)
 		/* gone (or unreadable): what it held goes away */
 		if (found) {
 			struct mfile *gone = d->files[pos];
-			affect_all(d, gone->objs);
+			affect_all(d, gone);
 			index_file(d, gone, false);
-			store_free(gone->objs);
+			mfile_free_objs(gone);
 			free(gone->rel);
 			free(gone);
 			memmove(&d->files[pos], &d->files[pos + 1],
@@ -576,6 +645,7 @@ static void process_file(struct dirsrc *d, const char *rel)
 		return;
 	}
 	struct fread_ctx f = { d, rel, store_new(), 0 };
+	d->read_bytes += len;
 	int r = kobj_decode_manifests(data, len, fread_obj, fread_err, &f);
 	free(data);
 	free(full);
@@ -586,15 +656,18 @@ static void process_file(struct dirsrc *d, const char *rel)
 	}
 	if (f.errors && found)
 		/* a bad object may be one the file held before: nothing it held is dropped */
-		for (int k = 0; k < KOBJ_KIND_COUNT; k++)
-			store_foreach(d->files[pos]->objs, (enum kobj_kind)k, keep_cb, f.objs);
-	affect_all(d, f.objs);
+		for (size_t i = 0; i < d->files[pos]->n_objs; i++)
+			keep_cb(d->files[pos]->objs[i], f.objs);
+	struct mfile now = { NULL, NULL, 0 };
+	flatten(f.objs, &now);
+	affect_all(d, &now);
 	if (found) {
 		struct mfile *mf = d->files[pos];
-		affect_all(d, mf->objs);
+		affect_all(d, mf);
 		index_file(d, mf, false);
-		store_free(mf->objs);
-		mf->objs = f.objs;
+		mfile_free_objs(mf);
+		mf->objs = now.objs;
+		mf->n_objs = now.n_objs;
 		index_file(d, mf, true);
 		return;
 	}
@@ -605,7 +678,8 @@ static void process_file(struct dirsrc *d, const char *rel)
 	memmove(&d->files[pos + 1], &d->files[pos], (d->n_files - pos) * sizeof *d->files);
 	struct mfile *mf = xrealloc(NULL, sizeof *mf);
 	mf->rel = xstrdup(rel);
-	mf->objs = f.objs;
+	mf->objs = now.objs;
+	mf->n_objs = now.n_objs;
 	d->files[pos] = mf;
 	d->n_files++;
 	index_file(d, mf, true);
@@ -966,6 +1040,19 @@ static void flush(struct dirsrc *d)
 	strlist_clear(&d->dirty_ns);
 }
 
+/* Parsing a large manifest builds its whole document tree (tens of bytes per byte read), freed
+ * right after, but glibc keeps the freed heap (and the holes between the objects that stay):
+ * after reading much, it is handed back to the system. */
+static void trim_heap(struct dirsrc *d)
+{
+	if (d->read_bytes < TRIM_AFTER_BYTES)
+		return;
+	d->read_bytes = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* ---- directory scans and inotify ---- */
 
 #define WATCH_MASK \
@@ -1070,6 +1157,7 @@ static void settle_cb(void *arg)
 		full_scan(d);
 	}
 	flush(d);
+	trim_heap(d);
 }
 
 static struct watch *find_watch(struct dirsrc *d, int wd)
@@ -1496,6 +1584,7 @@ static int dir_start(void *impl)
 	}
 	full_scan(d);
 	flush(d);
+	trim_heap(d);
 	prune_orphan_status(d);
 	log_info("dir source: %s: %zu files, %zu services, %zu endpointslices", d->path,
 		 d->n_files, store_count(view_store(d, KOBJ_SERVICE), KOBJ_SERVICE),
@@ -1520,11 +1609,11 @@ static void dir_free(void *impl)
 	free(d->watches);
 	for (size_t i = 0; i < d->n_files; i++) {
 		free(d->files[i]->rel);
-		store_free(d->files[i]->objs);
+		mfile_free_objs(d->files[i]);
 		free(d->files[i]);
 	}
 	free(d->files);
-	strmap_free(d->index, holders_free);
+	free(d->idx);
 	for (size_t b = 0; b < STATUS_BUCKETS; b++) {
 		struct status_ent *e = d->status[b];
 		while (e) {
@@ -1593,7 +1682,6 @@ void *source_dir_new(struct source *s, const char *path)
 	d->lock_path = xasprintf("%s/.lock", d->leases_dir);
 	d->view = store_new();
 	d->derived = store_new();
-	d->index = strmap_new();
 	d->settle = loop_timer_new(d->l, settle_cb, d);
 	d->pend_timer = loop_timer_new(d->l, pend_fire, d);
 	d->ev_timer = loop_timer_new(d->l, ev_timer_cb, d);

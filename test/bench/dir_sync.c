@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,9 +127,23 @@ static void changed(void *arg, enum source_event ev, const struct kobj *old,
 		c->added++;
 }
 
+static long rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 /* Wall and CPU seconds of source_new + source_start (which scans, reads and delivers every
- * object before it returns); -1 on failure or a wrong count. */
-static int sync_dir(const char *dir, unsigned long want, double *wall, double *cpu)
+ * object before it returns); -1 on failure or a wrong count. *heap: the bytes in use (malloc)
+ * after the sync beyond those before it, when heap is not NULL. */
+static int sync_dir(const char *dir, unsigned long want, double *wall, double *cpu, size_t *heap)
 {
 	char spec[600];
 	struct loop *l = loop_new();
@@ -137,11 +152,14 @@ static int sync_dir(const char *dir, unsigned long want, double *wall, double *c
 	struct source_handlers h = { .changed = changed, .arg = &c };
 	int rc = -1;
 	snprintf(spec, sizeof spec, "dir:%s", dir);
+	size_t m0 = mallinfo2().uordblks;
 	double w0 = now_s(), c0 = cpu_s();
 	struct source *s = source_new(l, spec, &o, &h);
 	if (s && source_start(s) == 0) {
 		*wall = now_s() - w0;
 		*cpu = cpu_s() - c0;
+		if (heap)
+			*heap = mallinfo2().uordblks - m0;
 		if (store_count(source_store(s), KOBJ_SERVICE) == want && source_synced(s))
 			rc = 0;
 		else
@@ -220,6 +238,7 @@ static int bench(const char *name, unsigned n_files, unsigned per_file)
 {
 	char dir[] = "/tmp/barelb-dirsync-XXXXXX";
 	double best_w = 1e9, best_c = 1e9, base_w = 1e9, base_c = 1e9;
+	size_t heap = 0;
 	unsigned long want = (unsigned long)n_files * per_file;
 	int rc = -1;
 	if (!mkdtemp(dir))
@@ -236,7 +255,7 @@ static int bench(const char *name, unsigned n_files, unsigned per_file)
 				base_w = w < base_w ? w : base_w;
 				base_c = c < base_c ? c : base_c;
 			} else {
-				if (sync_dir(dir, want, &w, &c) < 0)
+				if (sync_dir(dir, want, &w, &c, &heap) < 0)
 					goto out;
 				best_w = w < best_w ? w : best_w;
 				best_c = c < best_c ? c : best_c;
@@ -246,6 +265,9 @@ static int bench(const char *name, unsigned n_files, unsigned per_file)
 	printf("# %s: %u files x %u Services; CPU %.1f ms vs %.1f ms; best of %d interleaved "
 	       "runs, page cache warm\n",
 	       name, n_files, per_file, best_c * 1e3, base_c * 1e3, REPS);
+	printf("# %s: heap in use after the sync %.1f MiB (%zu bytes per Service, objects, index "
+	       "and cache), process VmRSS %ld KiB after %d syncs\n",
+	       name, (double)heap / 1048576.0, heap / (want ? want : 1), rss_kib(), REPS);
 	printf("bench %s: %.1f ms (baseline %.1f ms, ratio %.2f)\n", name, best_w * 1e3,
 	       base_w * 1e3, best_w / base_w);
 	fflush(stdout);

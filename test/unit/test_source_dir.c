@@ -39,6 +39,7 @@ struct t {
 	int n_ev;
 	int synced;
 	int synced_after; /* events seen when synced was called */
+	unsigned kinds;   /* source_opts.kinds (0: every kind) */
 	/* write completions */
 	int done_n, done_status;
 	char done_err[256];
@@ -171,7 +172,7 @@ static void start(struct t *t)
 {
 	char spec[128];
 	snprintf(spec, sizeof spec, "dir:%s", t->dir);
-	struct source_opts o = { .component = "barelb-test", .node = "node-t" };
+	struct source_opts o = { .component = "barelb-test", .node = "node-t", .kinds = t->kinds };
 	struct source_handlers h = { changed, synced, t };
 	t->src = source_new(t->l, spec, &o, &h);
 	assert_non_null(t->src);
@@ -570,6 +571,12 @@ static bool p1_on_c(struct t *t)
 	       strcmp(s->u.eps.endpoints[0].node_name, "node-c") == 0;
 }
 
+static bool slice_none_ready(struct t *t)
+{
+	const struct kobj *s = slice(t);
+	return s && s->u.eps.n_endpoints == 0;
+}
+
 static bool no_slice(struct t *t)
 {
 	return slice(t) == NULL;
@@ -638,6 +645,36 @@ static void test_pods_to_slices(void **state)
 	unlink(p);
 	assert_true(run_until(t, no_slice, 1000));
 	assert_int_equal(count_ev(t, SOURCE_DELETED, "shop/web-barelb"), 1);
+}
+
+/* A daemon that does not ask for Pods (the speaker): the slices are still derived from them, and
+ * the Pods are not delivered. */
+static void test_pods_not_cached(void **state)
+{
+	struct t *t = *state;
+	char buf[4096];
+	t->kinds = (1u << KOBJ_SERVICE) | (1u << KOBJ_ENDPOINTSLICE);
+	put_file(t, "svc.yaml", svc_sel);
+	snprintf(buf, sizeof buf, PODS_FMT, "node-a");
+	put_file(t, "pods.yaml", buf);
+	start(t);
+	const struct kobj *s = slice(t);
+	assert_non_null(s);
+	assert_int_equal(s->u.eps.n_endpoints, 3);
+	assert_int_equal(store_count(source_store(t->src), KOBJ_POD), 0);
+	assert_int_equal(count_ev(t, SOURCE_ADDED, "shop/web-barelb"), 1);
+	snprintf(buf, sizeof buf, PODS_FMT, "node-c");
+	put_file(t, "pods.yaml", buf);
+	assert_true(run_until(t, p1_on_c, 1000));
+	assert_int_equal(count_ev(t, SOURCE_MODIFIED, "shop/web-barelb"), 1);
+	assert_int_equal(store_count(source_store(t->src), KOBJ_POD), 0);
+	char p[256];
+	path_of(t, "pods.yaml", p, sizeof p);
+	unlink(p);
+	assert_true(run_until(t, slice_none_ready, 1000));
+	path_of(t, "svc.yaml", p, sizeof p);
+	unlink(p);
+	assert_true(run_until(t, no_slice, 1000));
 }
 
 static int count_lines(struct t *t, char *last, size_t n)
@@ -810,6 +847,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_patch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pods_to_slices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pods_not_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	};
