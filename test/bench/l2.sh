@@ -171,7 +171,7 @@ lab_down
 LAB=$WORK/lab2
 mkdir -p "$LAB"
 LAB_POOL4=10.64.0.0/18 LAB_SPEAKER_ARGS="--control $LAB/n1.sock" lab_up 2 >/dev/null || die "lab_up failed"
-[ -s "$LAB/n2.pid" ] && ip netns list | grep -q "^$RIG-n1 " ||
+[ -s "$LAB/n2.pid" ] && ip netns list | grep -qE "^$RIG-n1( |$)" ||
 	die "the second lab vanished right after lab_up (namespaces $(ip netns list | grep -c "^$RIG-"), $LAB $(ls "$LAB" 2>&1 | head -1))"
 kill -TERM "$(lab_speaker_pid n2)"
 sleep 0.3
