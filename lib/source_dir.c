@@ -41,6 +41,7 @@
 #define EVENT_WRITES_PER_SEC 10.0
 #define EVENT_TABLE_MAX 512
 #define STATUS_BUCKETS 1024
+#define AFFECTED_KEEP 1024        /* room for this many touched keys is kept between flushes */
 #define TRIM_AFTER_BYTES (1u << 20) /* manifests read in one flush before freed heap is returned */
 
 enum wkind { W_MAIN, W_LEASES, W_STATUS, W_STATUS_NS };
@@ -1035,6 +1036,12 @@ static void flush(struct dirsrc *d)
 		free(k->name);
 	}
 	d->n_affected = 0;
+	if (d->cap_affected > AFFECTED_KEEP) {
+		/* a full scan touched every key: do not keep room for all of them */
+		free(d->affected);
+		d->affected = NULL;
+		d->cap_affected = 0;
+	}
 	for (size_t i = 0; i < d->dirty_ns.n; i++)
 		recompute_slices(d, d->dirty_ns.v[i]);
 	strlist_clear(&d->dirty_ns);
