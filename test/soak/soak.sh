@@ -135,7 +135,7 @@ churn_once() {
 	   SVC_APP[$s]=$(pick "${APPS[@]}"); SVC_ETP[$s]=$(pick Cluster Local); SVC_PORT[$s]=80
 	   write_svc "$s"; CNT[svc_create]=$((${CNT[svc_create]:-0} + 1)) ;;
 	1) s=$(live_svcs | shuf -n1)
-	   [ -n "$s" ] && [ "$(live_svcs | wc -l)" -gt 4 ] || return 0
+	   [ -n "$s" ] && [ "$(live_svcs | wc -l)" -gt 8 ] || return 0
 	   del_svc "$s"; CNT[svc_delete]=$((${CNT[svc_delete]:-0} + 1)) ;;
 	2) s=$(live_svcs | shuf -n1)
 	   [ -n "$s" ] || return 0
