@@ -627,10 +627,16 @@ static void process_file(struct dirsrc *d, const char *rel)
 	errno = ENOENT; /* a name that is not a manifest counts as gone */
 	char *data = manifest_name(base ? base + 1 : rel) ? read_file(full, &len) : NULL;
 	if (!data) {
-		if (errno != ENOENT && errno != EISDIR && errno != 0)
-			log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: %s: %s", full,
-					strerror(errno));
-		/* gone (or unreadable): what it held goes away */
+		if (errno != ENOENT && errno != EISDIR && errno != 0) {
+			/* There but unreadable (too large, no permission, I/O error): like a file that
+			 * does not parse, what it held stays until it can be read again. */
+			d->s->stats.decode_errors++;
+			log_ratelimited(&d->rl, 0, LOG_WARN, "dir source: %s: %s; keeping what it held",
+					full, strerror(errno));
+			free(full);
+			return;
+		}
+		/* gone: what it held goes away */
 		if (found) {
 			struct mfile *gone = d->files[pos];
 			affect_all(d, gone);

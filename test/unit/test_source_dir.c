@@ -367,6 +367,20 @@ static void test_broken_file(void **state)
 	snprintf(buf, sizeof buf, "%s---\n%s", svc_web, svc_c81);
 	put_file(t, "a.yaml", buf);
 	assert_true(run_until(t, c_port_81, 1000));
+
+	/* grown past the 16 MiB limit: refused, and what it held stays (a file too large to read is
+	 * not a file that was deleted) */
+	char path[256];
+	path_of(t, "a.yaml", path, sizeof path);
+	FILE *f = fopen(path, "a");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)(17u << 20), SEEK_SET), 0);
+	fputc('\n', f);
+	fclose(f);
+	run_until(t, NULL, 200);
+	assert_int_equal(count_ev(t, SOURCE_DELETED, NULL), 0);
+	assert_true(has_c(t));
+	assert_non_null(get(t, KOBJ_SERVICE, "shop", "web"));
 }
 
 static bool web_has_ingress(struct t *t)
