@@ -498,8 +498,10 @@ static void parse_peer(struct cfg_ctx *c, struct obj *o)
 			cfg_error(c, ps, "spec.passwordSecret: cannot be set together with password, "
 				  "expected one of them");
 		else if (p.password_secret_name)
-			cfg_note(c, ps, "spec.passwordSecret: the password is read by the speaker from "
-				 "Secret \"%s\" (key \"password\")", p.password_secret_name);
+			/* Honest until Secrets are watched: a session without its key fails the MD5 check
+			 * at the router, and the user should know why before that. */
+			cfg_warn(c, ps, "spec.passwordSecret: barelb does not read Secrets yet; the "
+				 "session to this peer runs without TCP-MD5 (set spec.password instead)");
 	}
 	if ((n = opt(spec, "bfdProfile")) &&
 	    cfg_get_string(c, n, "spec.bfdProfile", &p.bfd_profile) == 0) {

@@ -68,6 +68,10 @@ static char *peer_sig(const struct cfg_peer *p)
 
 static struct bgp_session *session_for(struct bgp_announcer *a, const struct cfg_peer *p)
 {
+	if (p->password_secret_name && !p->password)
+		log_warn("peer=%s msg=\"passwordSecret is not read (Secrets are not watched yet): the "
+			 "session runs without TCP-MD5; set password instead\" secret=%s", p->name,
+			 p->password_secret_name);
 	struct bgp_session_cfg sc = {
 		.name = p->name,
 		.local_as = p->my_asn,
