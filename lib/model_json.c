@@ -479,6 +479,9 @@ static int decode_families(struct dctx *c, const cJSON *v, struct service *s)
 		return r > 0 ? 0 : -1;
 	if (cJSON_GetArraySize(v) > 2)
 		return fail(c, "at most 2 entries, got %d", cJSON_GetArraySize(v));
+	/* A repeated key (YAML allows it, JSON parsers differ) is decoded again: the last one
+	 * wins, never both (found by fuzz_manifest: two ipFamilies overflowed families[2]). */
+	s->n_families = 0;
 	int i = 0;
 	FOR_ITEMS(c, v, i, it) {
 		if (!cJSON_IsString(it))

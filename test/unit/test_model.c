@@ -191,6 +191,20 @@ static void test_service_json(void **state)
 	kobj_free(o);
 }
 
+/* Regression (fuzz_manifest): a key repeated in a mapping is decoded again; two ipFamilies used to
+ * append to families[2] past its end. The last one wins. */
+static void test_repeated_key(void **state)
+{
+	(void)state;
+	struct got g;
+	assert_int_equal(decode_str("apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: n}\n"
+				    "spec:\n  ipFamilies: [IPv4, IPv6]\n  ipFamilies: [IPv6]\n", &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.o[0]->u.svc.n_families, 1);
+	assert_int_equal(g.o[0]->u.svc.families[0], AF_INET6);
+	got_free(&g);
+}
+
 static void test_all_kinds_list(void **state)
 {
 	(void)state;
@@ -682,6 +696,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_yaml),
 		cmocka_unit_test(test_service_json),
+		cmocka_unit_test(test_repeated_key),
 		cmocka_unit_test(test_all_kinds_list),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_wrong_types),
