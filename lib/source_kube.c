@@ -22,7 +22,10 @@
 #define LIST_LIMIT 500
 #define LINE_MAX_BYTES (16u << 20)   /* a watch event longer than this is an error */
 #define BACKOFF_BASE_MS 200u
-#define BACKOFF_CAP_MS 30000u
+/* The cap bounds how long a speaker stays blind after the API returns (a dead peer is then found
+ * one Lease duration later): 8 s keeps that short, and a thousand speakers retrying every 4-8 s
+ * during an outage are ~170 cheap requests a second. */
+#define BACKOFF_CAP_MS 8000u
 #define RETRY_AFTER_CAP_S 600        /* do not obey an absurd Retry-After */
 #define LIST_TIMEOUT_S 60
 #define HEALTHY_MS 30000u            /* a watch that lived this long resets the backoff */

@@ -492,7 +492,10 @@ check "kube outage: no speaker declared another dead ($exp expiry lines)" test "
 
 # A speaker that dies during an outage is still found dead once the API is back.
 admin "/save?path=$W/api-state.json" >/dev/null
-probe outage2 20 25 "${KIPS[@]}"
+# 40 s of probes: the take-over waits for the watch to come back (its backoff grew during the
+# outage, up to 30 s with jitter by design) and then for the Lease, so the final 3 s window below
+# must lie after it even on a loaded machine.
+probe outage2 20 40 "${KIPS[@]}"
 sleep 0.5
 kill -9 "$API_PID"
 for i in $(seq 50); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.1; done
@@ -505,8 +508,8 @@ t2=$(fo_now_us)
 probe_wait outage2
 t3=$(fo_now_us)
 first=$(an outage2 "$kip" "$t2" "$t3" first "${MAC[$KN]}")
-check "kube outage + $KO killed meanwhile: $KN takes $kip over once the API is back ($(ms $((first - t2))) ms: watch backoff + lease; <= 12000)" \
-	test "$first" -gt 0 -a $((first - t2)) -le 12000000
+check "kube outage + $KO killed meanwhile: $KN takes $kip over once the API is back ($(ms $((first - t2))) ms: watch backoff + lease; <= 25000)" \
+	test "$first" -gt 0 -a $((first - t2)) -le 25000000
 ELIG=$KOTH check "kube outage + kill: then every IP has one owner among the living, the others never withdrawn" \
 	all_undisturbed outage2 $((t3 - 3000000)) "$t3" "${KIPS[@]}"
 for n in "${NODES[@]}"; do kill -TERM "$(cat "$LAB/k$n.pid")" 2>/dev/null; done
