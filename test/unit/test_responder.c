@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "netns_main.h"
+
 #include "../../speaker/l2/arp.h"
 #include "../../speaker/l2/ndp.h"
 #include "../../speaker/l2/responder.h"
@@ -790,18 +792,5 @@ static int run_in_namespace(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("1..1\nok 1 # SKIP needs root for network namespaces\n");
-		return 0;
-	}
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid < 0)
-		return 1;
-	if (pid == 0)
-		_exit(run_in_namespace()); /* the namespace dies with this process */
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return netns_main(run_in_namespace);
 }
